@@ -1,0 +1,212 @@
+"""The batched-ensemble training loop: one forward/backward step trains every member.
+
+Members are independent: the summed loss has per-member gradients, each member has its own
+lr, weight decay, penalties, clipping and init, and a member whose loss turns non-finite is
+frozen without touching the others. The step loop never waits on the device; metrics are
+computed and copied to the host on the evaluation schedule only.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import xarray as xr
+
+from .config import MEMBER_FIELDS, RunConfig, validate
+from .metrics import eval_steps, feature_rank, grok_times, param_norms, penalty
+from .models import build_model
+from .optim import EnsembleOptimizer, clip_grad_norms
+from .tasks import make_data
+
+CURVES = ("train_loss", "train_acc", "test_loss", "test_acc", "l2_norm", "rms", "l1_norm", "nuclear_norm")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but CUDA is not available; valid: auto, cpu")
+    return dev
+
+
+def per_member_loss(logits: torch.Tensor, y: torch.Tensor, kind: str, dtype) -> torch.Tensor:
+    """logits (E, N, C), y (N,) or (E, N) -> mean loss per member (E,), computed in `dtype`."""
+    logits = logits.to(dtype)
+    E, N, C = logits.shape
+    y = y.expand(E, N)
+    if kind == "ce":
+        return F.cross_entropy(logits.reshape(E * N, C), y.reshape(-1), reduction="none").view(E, N).mean(1)
+    target = F.one_hot(y, C).to(dtype)
+    return (logits - target).pow(2).mean((1, 2))  # nn.MSELoss's mean over N x C, per member
+
+
+class Batcher:
+    """Per-member minibatches: each member draws its own epoch permutations from a generator
+    seeded by its seed, so its batch sequence does not depend on the rest of the ensemble."""
+
+    def __init__(self, data, members, batch_size, device):
+        self.data, self.B, self.device = data, batch_size, device
+        self.N = data.train_size()
+        self.full = batch_size <= 0 or batch_size >= self.N
+        if not self.full:
+            self.gens = [torch.Generator().manual_seed(1_000_003 + int(m["seed"])) for m in members]
+            self.per_epoch = self.N // batch_size
+            self.rows = torch.arange(len(members), device=device)[:, None]
+
+    def __call__(self, step: int):
+        d = self.data
+        if self.full:
+            return d.x_train, d.y_train
+        k = (step - 1) % self.per_epoch
+        if k == 0:
+            self.perm = torch.stack([torch.randperm(self.N, generator=g) for g in self.gens]).to(self.device)
+        idx = self.perm[:, k * self.B:(k + 1) * self.B]  # (E, B)
+        if d.per_member:
+            return d.x_train[self.rows, idx], d.y_train[self.rows, idx]
+        return d.x_train[idx], d.y_train[idx]
+
+
+@torch.no_grad()
+def evaluate(model, data, cfg, chunk: int) -> dict[str, torch.Tensor]:
+    """Loss and accuracy on the full train and test sets, per member (E,)."""
+    out = {}
+    ldt = getattr(torch, cfg.loss_dtype)
+    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        n = y.shape[-1]
+        loss_sum, correct = 0.0, 0.0
+        for s in range(0, n, chunk):
+            xs = x[..., s:s + chunk, :]  # x always has a trailing token/feature dim
+            ys = y[..., s:s + chunk]
+            logits = model(xs)
+            loss_sum = loss_sum + per_member_loss(logits, ys, cfg.loss, ldt) * ys.shape[-1]
+            correct = correct + (logits.argmax(-1) == ys).to(torch.float64).sum(-1)
+        out[f"{split}_loss"] = loss_sum / n
+        out[f"{split}_acc"] = correct / n
+    return out
+
+
+def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dataset:
+    """Train every member of `cfg` and return its curves and grokking times as a Dataset."""
+    validate(cfg)
+    dev = resolve_device(device)
+    torch.backends.cuda.matmul.allow_tf32 = False  # TF32 can change grokking times
+    torch.backends.cudnn.allow_tf32 = False
+    t0 = time.perf_counter()
+    data = make_data(cfg, dev)
+    members = cfg.members()
+    E = len(members)
+    model = build_model(cfg, data, dev)
+    params = list(model.parameters())
+    pdt = params[0].dtype
+    col = lambda k: torch.tensor([m[k] for m in members], dtype=pdt, device=dev)  # noqa: E731
+    opt = EnsembleOptimizer(params, cfg.optimizer, col("lr"), col("wd"), cfg.betas, cfg.momentum, cfg.eps)
+    coef = {k: col(k) for k in ("l1", "l2", "nuclear")}
+    use = tuple(bool((coef[k] > 0).any()) for k in ("l1", "l2", "nuclear"))
+    loss_dtype = getattr(torch, cfg.loss_dtype)
+    batcher = Batcher(data, members, cfg.batch_size, dev)
+    schedule = eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points)
+    width = max(cfg.width, cfg.d_mlp if cfg.model == "transformer" else 0, 1)
+    chunk = max(256, int(2 ** 24 // (E * width * (3 if cfg.model == "transformer" else 1))))
+    alive = torch.ones(E, dtype=torch.bool, device=dev)
+    records, ranks, steps_done = [], [], []
+    grokked_at = np.full(E, np.nan)
+
+    def record(step):
+        with torch.no_grad():
+            m = evaluate(model, data, cfg, chunk)
+            m.update(param_norms(model))
+            if cfg.feature_rank:
+                probe = data.x_test[..., :cfg.probe_size, :]
+                ranks.append(torch.stack([feature_rank(f) for f in model.features(probe)], 1).cpu())
+        dead = ~alive
+        row = {k: torch.where(dead, torch.nan, v.to(torch.float64)).cpu().numpy() for k, v in m.items()}
+        records.append(row)
+        steps_done.append(step)
+        ok = (row["test_acc"] >= cfg.threshold) & (row["train_acc"] >= cfg.threshold)
+        grokked_at[np.isnan(grokked_at) & ok] = step
+        return row
+
+    bar = _progress(cfg, E, progress)
+    record(0)
+    next_eval = 1
+    step = 0
+    for step in range(1, cfg.steps + 1):
+        xb, yb = batcher(step)
+        logits = model(xb)
+        total = per_member_loss(logits, yb, cfg.loss, loss_dtype)
+        if any(use):
+            total = total + penalty(model, coef["l1"], coef["l2"], coef["nuclear"], use).to(total.dtype)
+        alive &= torch.isfinite(total)
+        for p in params:
+            p.grad = None
+        torch.where(alive, total, 0.0).sum().backward()
+        norms = clip_grad_norms(params, cfg.clip)
+        alive &= torch.isfinite(norms)
+        scale = min(1.0, step / cfg.warmup) if cfg.warmup else 1.0
+        opt.step(alive, scale)
+        if step == schedule[next_eval]:
+            next_eval += 1
+            row = record(step)
+            bar.update(step - bar.n)
+            n_alive = int(alive.sum())
+            done = ~np.isnan(grokked_at)
+            bar.set_postfix(grokked=f"{int(done.sum())}/{E}", test=f"{np.nanmedian(row['test_acc']):.3f}")
+            if _should_stop(cfg, alive, done, grokked_at, step, n_alive):
+                break
+    bar.close()
+    wall = time.perf_counter() - t0
+    ds = _to_dataset(cfg, members, records, ranks, steps_done, (~alive).cpu().numpy(), dev, wall, step * E)
+    return ds
+
+
+def _should_stop(cfg, alive, done, grokked_at, step, n_alive) -> bool:
+    if n_alive == 0:
+        return True
+    if not cfg.early_stop:
+        return False
+    live = alive.cpu().numpy()
+    if not done[live].all():
+        return False
+    last = np.nanmax(grokked_at[live])
+    return step >= last * (1 + cfg.stop_margin)
+
+
+def _progress(cfg, E, enabled):
+    from tqdm.auto import tqdm
+    return tqdm(total=cfg.steps, desc=f"{cfg.model} {cfg.task} p={cfg.p} E={E}", unit="step",
+                file=sys.stderr, disable=not enabled, mininterval=0.5, leave=False)
+
+
+def _versions() -> dict:
+    import grokcore
+    return {"grokcore": grokcore.__version__, "torch": torch.__version__, "numpy": np.__version__,
+            "xarray": xr.__version__, "python": platform.python_version()}
+
+
+def _to_dataset(cfg, members, records, ranks, steps, diverged, dev, wall, model_steps) -> xr.Dataset:
+    dims = ("member", "step")
+    data_vars = {k: (dims, np.stack([r[k] for r in records], axis=1)) for k in CURVES}
+    data_vars["diverged"] = (("member",), diverged.astype(np.int8))
+    if ranks:
+        data_vars["feature_rank"] = (("member", "step", "layer"), np.stack([r.numpy() for r in ranks], 1))
+    coords = {"member": np.arange(len(members)), "step": np.array(steps)}
+    for k in ("seed", "split_seed") + MEMBER_FIELDS:
+        coords[k] = ("member", np.array([m[k] for m in members]))
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds = ds.merge(grok_times(ds, cfg.threshold))
+    ds.attrs.update({
+        "config": cfg.canonical_json(), "config_hash": cfg.hash(), "dtype": cfg.dtype,
+        "loss_dtype": cfg.loss_dtype, "device": str(dev), "versions": json.dumps(_versions()),
+        "wall_time_s": wall, "model_steps": int(model_steps),
+        "model_steps_per_s": model_steps / wall if wall > 0 else math.nan,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+    })
+    return ds
