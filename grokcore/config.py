@@ -58,6 +58,8 @@ class RunConfig:
     warmup: int = 0              # linear lr warmup steps
     clip: float = 0.0            # per-member gradient-norm clip (0 = off)
     batch_size: int = 0          # 0 = full batch
+    update_noise: float = 0.0    # std of Gaussian noise added to every gradient (P3's "update noise")
+    weight_noise: float = 0.0    # std of Gaussian noise added to every weight after each update
     loss: str = "ce"             # 'ce' | 'mse' (on one-hot targets)
     loss_dtype: str = "float32"  # dtype the loss is computed in
     dtype: str = "float32"       # parameter dtype
@@ -71,6 +73,7 @@ class RunConfig:
     threshold: float = 0.99      # accuracy counted as memorised / generalised
     feature_rank: bool = False   # log per-layer feature rank at evaluation steps
     probe_size: int = 512        # test examples used for feature metrics
+    save_params: bool = False    # store the final parameters (param_<name>, dims member, ...)
 
     def __post_init__(self):
         # Normalise member fields and seeds to tuples so the hash does not depend on spelling.
@@ -165,5 +168,5 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"width (d_model) {cfg.width} is not divisible by heads {cfg.heads}")
     if not cfg.seeds:
         raise ConfigError("seeds must name at least one seed")
-    if cfg.batch_size < 0 or cfg.clip < 0 or cfg.warmup < 0:
-        raise ConfigError("batch_size, clip and warmup must be non-negative")
+    if min(cfg.batch_size, cfg.clip, cfg.warmup, cfg.update_noise, cfg.weight_noise) < 0:
+        raise ConfigError("batch_size, clip, warmup and noise levels must be non-negative")

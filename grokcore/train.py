@@ -99,6 +99,7 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     torch.backends.cuda.matmul.allow_tf32 = False  # TF32 can change grokking times
     torch.backends.cudnn.allow_tf32 = False
     t0 = time.perf_counter()
+    torch.manual_seed(cfg.seeds[0])  # only the noise options draw from the global generator
     data = make_data(cfg, dev)
     members = cfg.members()
     E = len(members)
@@ -147,10 +148,17 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
         for p in params:
             p.grad = None
         torch.where(alive, total, 0.0).sum().backward()
+        if cfg.update_noise:  # drawn for the whole ensemble: not member-separable
+            for p in params:
+                p.grad.add_(torch.randn_like(p.grad), alpha=cfg.update_noise)
         norms = clip_grad_norms(params, cfg.clip)
         alive &= torch.isfinite(norms)
         scale = min(1.0, step / cfg.warmup) if cfg.warmup else 1.0
         opt.step(alive, scale)
+        if cfg.weight_noise:
+            with torch.no_grad():
+                for p in params:
+                    p.add_(torch.where(_col(alive, p), torch.randn_like(p) * cfg.weight_noise, 0.0))
         if step == schedule[next_eval]:
             next_eval += 1
             row = record(step)
@@ -163,7 +171,28 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     bar.close()
     wall = time.perf_counter() - t0
     ds = _to_dataset(cfg, members, records, ranks, steps_done, (~alive).cpu().numpy(), dev, wall, step * E)
+    if cfg.save_params:
+        for name, p in model.named_parameters():
+            dims = ("member",) + tuple(f"{name}_{i}" for i in range(p.dim() - 1))
+            ds[f"param_{name}"] = (dims, p.detach().cpu().numpy())
     return ds
+
+
+def _col(v, p):
+    return v.view((-1,) + (1,) * (p.dim() - 1))
+
+
+def model_from_dataset(ds: xr.Dataset, device: str = "cpu"):
+    """Rebuild the trained ensemble of a results Dataset saved with save_params=True."""
+    cfg = RunConfig.from_json(ds.attrs["config"])
+    if not cfg.save_params:
+        raise ValueError("this results file has no parameters; rerun its config with save_params=True")
+    dev = resolve_device(device)
+    model = build_model(cfg, make_data(cfg, dev), dev)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.as_tensor(ds[f"param_{name}"].values))
+    return model
 
 
 def _should_stop(cfg, alive, done, grokked_at, step, n_alive) -> bool:
