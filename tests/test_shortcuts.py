@@ -1,0 +1,40 @@
+"""Exact shortcuts in the models agree with the plain computation they replace."""
+import torch
+
+from grokcore import RunConfig
+from grokcore.layers import eembed, eembed_onehot
+from grokcore.models import build_model
+from grokcore.tasks import make_data
+
+
+def _model(**kw):
+    cfg = RunConfig(p=13, frac=0.5, seeds=(0, 1, 2), **kw)
+    data = make_data(cfg)
+    return build_model(cfg, data), data
+
+
+def test_embedding_lookup_equals_one_hot_matmul():
+    W = torch.randn(3, 13, 8, dtype=torch.float64)
+    for tokens in (torch.randint(0, 13, (20, 2)), torch.randint(0, 13, (3, 20, 2))):
+        assert torch.allclose(eembed(tokens, W), eembed_onehot(tokens, W))
+
+
+def test_folded_first_layer_equals_embed_then_matmul():
+    for combine in ("sum", "concat", "onehot"):
+        model, data = _model(model="mlp", combine=combine, depth=2, width=16, embed=8, dtype="float64")
+        x = data.x_train
+        assert torch.allclose(model(x), model(x, fold=False), atol=1e-10), combine
+        grads = []
+        for fold in (True, False):
+            model.zero_grad()
+            model(x, fold=fold).pow(2).sum().backward()
+            grads.append([p.grad.clone() for p in model.parameters()])
+        for g1, g2 in zip(*grads):
+            assert torch.allclose(g1, g2, atol=1e-9), combine
+
+
+def test_last_position_only_transformer_equals_full_computation():
+    for depth in (1, 2):
+        model, data = _model(model="transformer", depth=depth, width=16, heads=4, d_mlp=32, dtype="float64")
+        x = data.x_test
+        assert torch.allclose(model(x, shortcut=True), model(x, shortcut=False), atol=1e-10)
