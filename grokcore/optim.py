@@ -33,14 +33,15 @@ class EnsembleOptimizer:
 
     @torch.no_grad()
     def step(self, alive: torch.Tensor, lr_scale: float = 1.0):
-        """One update. alive: (E,) bool; dead members' gradients are zeroed first."""
+        """One update. alive: (E,) bool. Dead members get lr 0 (a zero update) and their
+        non-finite gradients are zeroed in place, so their optimizer state stays finite."""
         self.t += 1
-        lr = self.lr * lr_scale
+        lr = self.lr * (alive * lr_scale)
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
-            g = torch.where(_view(alive, g), g, 0.0)
+            g = g.nan_to_num_(0.0, 0.0, 0.0)
             lr_v, wd_v = _view(lr, p), _view(self.wd, p)
             if self.kind == "adamw":
                 p.mul_(1 - lr_v * wd_v)

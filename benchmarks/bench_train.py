@@ -1,0 +1,116 @@
+"""Model-steps per second: grokcore's batched ensemble vs a plain per-model PyTorch loop.
+
+Both train the same configs and seeds for the same number of steps, full batch, evaluating
+every k steps, alternating plain/grokcore `--repeats` times; the medians and their ratio are
+printed. E plain models are trained one after another (as public code does), so the plain
+rate is E * steps / time. On CUDA it also prints nominal FLOP/s and the fraction of FP32 peak.
+
+    python benchmarks/bench_train.py                    # CPU: reference MLP, E = 1, 8
+    python benchmarks/bench_train.py --device cuda --sizes 1,8,64,256 --models mlp,transformer
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from plain import PlainMLP, PlainTransformer, train_plain  # noqa: E402
+
+import grokcore as gc  # noqa: E402
+from grokcore.tasks import make_data  # noqa: E402
+
+CONFIGS = {  # the foundation issue's reference MLP and P3's transformer
+    "mlp": dict(model="mlp", p=97, frac=0.5, embed=128, width=128, depth=1, combine="concat", act="relu",
+                optimizer="adamw", lr=1e-3, wd=1.0, betas=(0.9, 0.98)),
+    "transformer": dict(model="transformer", p=97, frac=0.5, depth=1, width=128, heads=4, d_mlp=512, act="relu",
+                        norm="none", readout="last", optimizer="adamw", lr=1e-3, wd=1.0, betas=(0.9, 0.98)),
+}
+FP32_PEAK = {"H100": 67e12, "H200": 67e12, "A100": 19.5e12}  # dense FP32 (non-tensor-core) FLOP/s
+
+
+def nominal_flops(name, cfg, n_train):
+    """Training FLOPs of one model-step: 6 x MACs per example x examples (fwd + bwd)."""
+    c = CONFIGS[name]
+    if name == "mlp":
+        macs = 2 * c["embed"] * c["width"] + c["width"] * c["p"]
+    else:
+        d, T = c["width"], 3
+        macs = T * (4 * d * d + 2 * d * c["d_mlp"]) + 2 * T * T * d + d * c["p"]
+    return 6 * macs * n_train
+
+
+def run_grokcore(cfg, device):
+    t = time.perf_counter()
+    gc.train(cfg, device=device, progress=False)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def run_plain(name, cfg, device):
+    data = make_data(cfg, device)
+    c = CONFIGS[name]
+    if name == "mlp":
+        make = lambda: PlainMLP(c["p"], c["embed"], c["width"], c["depth"])  # noqa: E731
+    else:
+        make = lambda: PlainTransformer(c["p"], c["width"], c["heads"], c["d_mlp"])  # noqa: E731
+    tensors = (data.x_train, data.y_train, data.x_test, data.y_test)
+    t = time.perf_counter()
+    for seed in cfg.seeds:
+        train_plain(make, tensors, cfg.steps, cfg.eval_every, c["lr"], c["wd"], c["betas"], seed, device)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    ap.add_argument("--models", default="mlp", help="comma list of: mlp, transformer (default: mlp)")
+    ap.add_argument("--sizes", default="1,8", help="ensemble sizes E (default: 1,8)")
+    ap.add_argument("--steps", type=int, default=200, help="steps per measured run (default: 200)")
+    ap.add_argument("--eval-every", type=int, default=100, help="evaluate every k steps (default: 100)")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating repeats; medians reported (default: 3)")
+    ap.add_argument("--plain-max", type=int, default=64,
+                    help="train at most this many plain models per repeat and extrapolate (default: 64)")
+    args = ap.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()}")
+    print(f"{'model':12s} {'E':>4s} {'plain steps/s':>14s} {'grokcore steps/s':>17s} {'ratio':>7s} "
+          f"{'peak MB':>8s} {'GFLOP/s':>8s} {'%FP32':>6s}")
+    for name in args.models.split(","):
+        for E in (int(s) for s in args.sizes.split(",")):
+            base = dict(CONFIGS[name], steps=args.steps, eval_every=args.eval_every, eval_log_points=0,
+                        early_stop=False)
+            cfg = gc.RunConfig(**base, seeds=tuple(range(E)))
+            n_plain = min(E, args.plain_max)
+            plain_cfg = gc.RunConfig(**base, seeds=tuple(range(n_plain)))
+            run_grokcore(cfg.replace(steps=5), args.device)  # warm-up (allocations, kernels)
+            t_plain, t_ours = [], []
+            if args.device.startswith("cuda"):
+                torch.cuda.reset_peak_memory_stats()
+            for _ in range(args.repeats):
+                t_plain.append(run_plain(name, plain_cfg, args.device) / n_plain * E)
+                t_ours.append(run_grokcore(cfg, args.device))
+            plain_rate = E * args.steps / statistics.median(t_plain)
+            ours_rate = E * args.steps / statistics.median(t_ours)
+            if args.device.startswith("cuda"):
+                peak = torch.cuda.max_memory_allocated() / 2 ** 20
+            else:
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            flops = ours_rate * nominal_flops(name, cfg, make_data(cfg).train_size())
+            peak_fp32 = next((v for k, v in FP32_PEAK.items()
+                              if args.device.startswith("cuda") and k in torch.cuda.get_device_name()), None)
+            frac = f"{100 * flops / peak_fp32:6.1f}" if peak_fp32 else "   n/a"
+            print(f"{name:12s} {E:4d} {plain_rate:14.1f} {ours_rate:17.1f} {ours_rate / plain_rate:6.2f}x "
+                  f"{peak:8.0f} {flops / 1e9:8.1f} {frac}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The baseline: one model at a time in a plain PyTorch loop, the way public grokking code
+trains (nn.Module, torch.optim.AdamW, full batch, evaluation every k steps)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class PlainMLP(nn.Module):
+    """Embed a and b, concatenate, hidden ReLU layers, linear head."""
+
+    def __init__(self, p, embed, width, depth):
+        super().__init__()
+        self.emb = nn.Embedding(p, embed)
+        dims = [2 * embed] + [width] * depth
+        self.hidden = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.head = nn.Linear(dims[-1], p)
+
+    def forward(self, x):  # x: (N, 2)
+        h = self.emb(x).flatten(1)
+        for layer in self.hidden:
+            h = F.relu(layer(h))
+        return self.head(h)
+
+
+class PlainTransformer(nn.Module):
+    """One-layer decoder on [a, b, =], no LayerNorm, ReLU MLP, read out at the last position."""
+
+    def __init__(self, p, d, heads, d_mlp):
+        super().__init__()
+        self.p, self.heads = p, heads
+        self.emb = nn.Embedding(p + 1, d)
+        self.pos = nn.Parameter(torch.randn(3, d) / math.sqrt(d))
+        self.qkv, self.o = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp1, self.mlp2 = nn.Linear(d, d_mlp), nn.Linear(d_mlp, d)
+        self.head = nn.Linear(d, p)
+        mask = torch.ones(3, 3, dtype=torch.bool).triu(1)
+        self.register_buffer("mask", mask)
+
+    def forward(self, x):
+        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
+        h = self.emb(x) + self.pos  # (N, 3, d)
+        N, T, d = h.shape
+        q, k, v = self.qkv(h).view(N, T, 3, self.heads, d // self.heads).unbind(2)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (N, H, T, dh)
+        att = (q @ k.transpose(-1, -2) / math.sqrt(d // self.heads)).masked_fill(self.mask, float("-inf"))
+        h = h + self.o((att.softmax(-1) @ v).transpose(1, 2).reshape(N, T, d))
+        h = h + self.mlp2(F.relu(self.mlp1(h)))
+        return self.head(h[:, -1])
+
+
+def train_plain(make_model, data, steps, eval_every, lr, wd, betas, seed, device):
+    """Train one model; returns its final test accuracy. data: (x_tr, y_tr, x_te, y_te) on device."""
+    torch.manual_seed(seed)
+    model = make_model().to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd, betas=betas)
+    x_tr, y_tr, x_te, y_te = data
+    acc = 0.0
+    for step in range(1, steps + 1):
+        loss = F.cross_entropy(model(x_tr), y_tr)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % eval_every == 0 or step == steps:
+            with torch.no_grad():
+                acc = (model(x_te).argmax(-1) == y_te).float().mean().item()
+                (model(x_tr).argmax(-1) == y_tr).float().mean().item()
+    return acc
