@@ -11,7 +11,7 @@ import sys
 
 from .config import MEMBER_FIELDS, ConfigError, RunConfig
 
-SUBCOMMANDS = ("grokcore.bookcli",)
+SUBCOMMANDS = ("grokcore.bookcli", "grokcore.statuscli")
 
 
 class Parser(argparse.ArgumentParser):

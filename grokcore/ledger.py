@@ -67,9 +67,22 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
     d = Path(folder) if folder else claims_dir()
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / f".{chapter}.json.tmp"
-    tmp.write_text(json.dumps(out, indent=1, default=float))
+    tmp.write_text(json.dumps([{k: _plain(v) for k, v in r.items()} for r in out], indent=1, allow_nan=False))
     os.replace(tmp, d / f"{chapter}.json")
     return pd.DataFrame(out, columns=COLUMNS).set_index("claim_id")
+
+
+def _plain(v):
+    """JSON-safe: numpy scalars to Python, NaN/inf to null (strict JSON has no NaN)."""
+    if v is None or isinstance(v, str):
+        return v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if f != f or f in (float("inf"), float("-inf")):
+        return None
+    return int(f) if float(f).is_integer() and not isinstance(v, float) else f
 
 
 def ledger(folder=None) -> pd.DataFrame:

@@ -88,6 +88,13 @@ def run(cfg: RunConfig, root=None, device: str = "auto", progress: bool = True,
     return ds
 
 
-def run_many(cfgs, root=None, device: str = "auto", progress: bool = True) -> list[xr.Dataset]:
-    """The results of every config, in order (cached ones are loaded, the rest trained)."""
+def run_many(cfgs, root=None, device: str = "auto", progress: bool = True, executor=None,
+             plan: str | None = None, allow_missing: bool = False) -> list[xr.Dataset]:
+    """The results of every config, in order (cached ones are loaded, the rest trained).
+    With an executor (or $GROK_EXECUTOR), a plan name (or $GROK_PLAN) or allow_missing, the
+    jobs go through grokcore.executors.run_jobs (local, dask or slurm; failures collected)."""
+    if executor or plan or allow_missing or os.environ.get("GROK_EXECUTOR") or os.environ.get("GROK_PLAN"):
+        from .executors import run_jobs
+        return run_jobs(cfgs, root=root, device=device, progress=progress, executor=executor,
+                        plan=plan, allow_missing=allow_missing)
     return [run(c, root=root, device=device, progress=progress) for c in cfgs]

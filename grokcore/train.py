@@ -165,7 +165,8 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
             bar.update(step - bar.n)
             n_alive = int(alive.sum())
             done = ~np.isnan(grokked_at)
-            bar.set_postfix(grokked=f"{int(done.sum())}/{E}", test=f"{np.nanmedian(row['test_acc']):.3f}")
+            test = row["test_acc"][np.isfinite(row["test_acc"])]
+            bar.set_postfix(grokked=f"{int(done.sum())}/{E}", test=f"{np.median(test):.3f}" if test.size else "nan")
             if _should_stop(cfg, alive, done, grokked_at, step, n_alive):
                 break
     bar.close()

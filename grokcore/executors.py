@@ -1,0 +1,379 @@
+"""Executors: run a sweep's ensemble jobs here, on Dask or on Slurm, and lose nothing.
+
+A sweep is a list of `RunConfig`s (one ensemble job each). `run_jobs` skips the configs whose
+results file is already in the store and hands the rest to an executor:
+
+- `local`: this machine; in this process, or `GROK_WORKERS=n` spawned processes.
+- `dask`: a `distributed` cluster at `GROK_SCHEDULER=tcp://host:port`, else a `LocalCluster`
+  of `GROK_DASK_WORKERS` (default 2) single-threaded worker processes started on demand.
+- `slurm`: Slurm job arrays through `submitit` (`GROK_SLURM_PARTITION`, `GROK_SLURM_TIME`
+  minutes, `GROK_SLURM_GPUS`, `GROK_SLURM_CPUS`, `GROK_SLURM_MEM_GB`, `GROK_SLURM_ARRAY` = most
+  jobs running at once); `GROK_SLURM_CLUSTER=local` runs them as local processes (tests).
+
+Each job (`execute_job`, run on the worker) writes its own results file atomically (store.save)
+and a job record `<results>/jobs/<file stem>.json` (state running/done/failed, wall time, host,
+error) plus, on failure, a `.log` with the traceback. A job that raises, or whose members all
+diverged, is failed: no results file, the others go on, and `run_jobs` raises `SweepIncomplete`
+naming every failed config (or returns None in its place with `allow_missing=True`). A killed
+job leaves no results file; rerunning the same sweep redoes only what is missing.
+
+With a plan name (`plan=` or `$GROK_PLAN`, e.g. "p1_weight_decay-quick") the sweep's configs are
+recorded in `<results>/plans/<plan>.json`, which `grok status` reads without executing anything.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from . import store
+from .config import RunConfig
+
+RUN_ID = f"{os.getpid()}-{time.time():.0f}"  # one Python process (one chapter's kernel)
+
+
+class SweepIncomplete(RuntimeError):
+    """Some jobs of a sweep failed; the others finished and are stored.
+    `failures`: their job records; `datasets`: the sweep's results with None for those."""
+
+    def __init__(self, failures: list[dict], datasets: list):
+        self.failures, self.datasets = failures, datasets
+        lines = [f"{len(failures)} of {len(datasets)} jobs failed; these configurations are "
+                 "missing from the results:"]
+        for r in failures:
+            lines.append(f"  {r['hash']} [{describe(r['config'])}]: {r.get('error', '?')}"
+                         + (f" (log: {r['log']})" if r.get("log") else ""))
+        lines.append("The other jobs finished and are stored; rerun the same command to retry "
+                     "only the missing ones.")
+        super().__init__("\n".join(lines))
+
+
+# ------------------------------------------------------------------------------ files
+def _write_json(path: Path, obj) -> None:
+    """Atomic: a temp file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, default=str)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def record_path(cfg: RunConfig, root=None) -> Path:
+    p = store.path_for(cfg, root)
+    return p.parent / "jobs" / (p.stem + ".json")
+
+
+def read_record(cfg: RunConfig, root=None) -> dict | None:
+    try:
+        return json.loads(record_path(cfg, root).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def stray_tmp_files(root=None) -> list[Path]:
+    """Temp files left by writes that were killed; never results (results end in .nc)."""
+    d = store.results_dir(root)
+    return sorted(d.glob(".*.tmp")) + sorted(d.glob("jobs/.*.tmp")) if d.exists() else []
+
+
+def describe(config: dict) -> str:
+    """The fields of a config that differ from RunConfig's defaults, as k=v."""
+    base = RunConfig().to_dict()
+    return " ".join(f"{k}={_short(v)}" for k, v in config.items() if _norm(base.get(k)) != _norm(v))
+
+
+def _norm(v):
+    return tuple(v) if isinstance(v, (list, tuple)) else v
+
+
+def _short(v):
+    if isinstance(v, (list, tuple)):
+        return ",".join(str(x) for x in v) if len(v) <= 6 else f"{v[0]}..{v[-1]}({len(v)})"
+    return str(v)
+
+
+# ------------------------------------------------------------------------------ one job
+def execute_job(cfg_json: str, root: str, device: str = "auto", progress: bool = False) -> dict:
+    """Run one ensemble job on a worker and return its job record (never raises for a job's own
+    failure: the record says state 'failed' and names the log)."""
+    cfg = RunConfig.from_json(cfg_json)
+    path, rec_path = store.path_for(cfg, root), record_path(cfg, root)
+    rec = {"hash": cfg.hash(), "config": cfg.to_dict(), "file": str(path), "host": socket.gethostname(),
+           "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "device": device}
+    if path.exists():
+        old = read_record(cfg, root) or {}
+        return {**rec, "wall_s": old.get("wall_s"), "state": "done", "cached": True}
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed write of this job
+        tmp.unlink(missing_ok=True)
+    _write_json(rec_path, {**rec, "state": "running"})
+    t0 = time.perf_counter()
+    try:
+        from .train import train
+        ds = train(cfg, device=device, progress=progress)
+        if "diverged" in ds and bool(ds["diverged"].all()):
+            raise FloatingPointError(f"all {ds.sizes['member']} members diverged (non-finite loss)")
+        store.save(ds, path)
+        rec.update(state="done", wall_s=round(time.perf_counter() - t0, 3),
+                   model_steps_per_s=float(ds.attrs.get("model_steps_per_s", 0)))
+    except Exception as e:  # a job's failure: record it, let the others go on
+        log = rec_path.with_suffix(".log")
+        log.write_text(f"config {cfg.hash()} on {rec['host']} pid {rec['pid']} device {device}\n"
+                       f"{cfg.canonical_json()}\n\n{traceback.format_exc()}")
+        rec.update(state="failed", wall_s=round(time.perf_counter() - t0, 3),
+                   error=f"{type(e).__name__}: {e}".splitlines()[0][:300], log=str(log))
+    _write_json(rec_path, rec)
+    return rec
+
+
+def _lost(cfg: RunConfig, root, err: BaseException, log: str | None = None) -> dict:
+    """The record of a job whose worker died or was lost (written by the client)."""
+    rec = {"hash": cfg.hash(), "config": cfg.to_dict(), "file": str(store.path_for(cfg, root)),
+           "state": "failed", "error": f"{type(err).__name__}: {err}".splitlines()[0][:300],
+           "log": log, "wall_s": None}
+    _write_json(record_path(cfg, root), rec)
+    return rec
+
+
+# ------------------------------------------------------------------------------ executors
+class LocalExecutor:
+    """This machine: in this process (workers <= 1), else a pool of spawned processes."""
+    name = "local"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = int(workers or os.environ.get("GROK_WORKERS") or 1)
+
+    def map(self, cfgs, root, device, progress):
+        if self.workers <= 1:
+            return [execute_job(c.canonical_json(), root, device, progress) for c in cfgs]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn")) as pool:
+            futs = [pool.submit(execute_job, c.canonical_json(), root, device) for c in cfgs]
+            out = []
+            for c, f in zip(cfgs, futs):
+                try:
+                    out.append(f.result())
+                except Exception as e:  # BrokenProcessPool: a worker was killed (e.g. out of memory)
+                    out.append(_lost(c, root, e))
+            return out
+
+
+class DaskExecutor:
+    """A dask.distributed cluster: `scheduler` (tcp://host:port) or a LocalCluster started here."""
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        self.scheduler = scheduler or os.environ.get("GROK_SCHEDULER") or None
+        self.workers = int(workers or os.environ.get("GROK_DASK_WORKERS") or 2)
+
+    def map(self, cfgs, root, device, progress):
+        from distributed import Client, LocalCluster
+        cluster = None
+        if self.scheduler:
+            client = Client(self.scheduler)
+        else:
+            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")
+            client = Client(cluster)
+        try:
+            futs = [client.submit(execute_job, c.canonical_json(), root, device, pure=False,
+                                  key=f"grok-{c.hash()}-{RUN_ID}") for c in cfgs]
+            out = []
+            for c, f in zip(cfgs, futs):
+                try:
+                    out.append(f.result())
+                except Exception as e:  # KilledWorker: the worker died (killed, out of memory)
+                    out.append(_lost(c, root, e))
+            return out
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+class SlurmExecutor:
+    """Slurm job arrays through submitit; cluster='local' runs the jobs as local processes."""
+    name = "slurm"
+
+    def __init__(self, partition=None, time_min=None, gpus=None, cpus=None, mem_gb=None,
+                 array=None, cluster=None):
+        env = os.environ.get
+        self.cluster = cluster or env("GROK_SLURM_CLUSTER") or None  # None: Slurm when present
+        self.params = {"timeout_min": int(time_min or env("GROK_SLURM_TIME") or 60),
+                       "gpus_per_node": int(gpus or env("GROK_SLURM_GPUS") or 0),
+                       "cpus_per_task": int(cpus or env("GROK_SLURM_CPUS") or 1),
+                       "slurm_array_parallelism": int(array or env("GROK_SLURM_ARRAY") or 64),
+                       "name": "grok"}
+        if mem_gb or env("GROK_SLURM_MEM_GB"):
+            self.params["mem_gb"] = float(mem_gb or env("GROK_SLURM_MEM_GB"))
+        if partition or env("GROK_SLURM_PARTITION"):
+            self.params["slurm_partition"] = partition or env("GROK_SLURM_PARTITION")
+
+    def map(self, cfgs, root, device, progress):
+        import submitit
+        ex = submitit.AutoExecutor(folder=Path(root) / "submitit" / "%j", cluster=self.cluster)
+        ex.update_parameters(**self.params)
+        n = len(cfgs)
+        jobs = ex.map_array(execute_job, [c.canonical_json() for c in cfgs], [root] * n, [device] * n)
+        out = []
+        for c, job in zip(cfgs, jobs):
+            try:
+                out.append(job.result())
+            except Exception as e:  # the job died (pre-empted, timed out, killed)
+                out.append(_lost(c, root, e, log=str(job.paths.stderr)))
+        return out
+
+
+EXECUTORS = {"local": LocalExecutor, "dask": DaskExecutor, "slurm": SlurmExecutor}
+
+
+def get_executor(name: str | None = None):
+    """The executor `name`, else $GROK_EXECUTOR, else local."""
+    name = name or os.environ.get("GROK_EXECUTOR") or "local"
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; valid: {', '.join(EXECUTORS)}")
+    return EXECUTORS[name]()
+
+
+# ------------------------------------------------------------------------------ plans and sweeps
+def plan_path(plan: str, root=None) -> Path:
+    return store.results_dir(root) / "plans" / f"{plan}.json"
+
+
+def record_plan(plan: str, cfgs, root=None) -> Path:
+    """Add `cfgs` to the plan's file; a new process (a new chapter run) starts it afresh."""
+    path = plan_path(plan, root)
+    try:
+        old = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        old = {}
+    configs = old.get("configs", {}) if old.get("run_id") == RUN_ID else {}
+    configs.update({c.hash(): c.to_dict() for c in cfgs})
+    _write_json(path, {"plan": plan, "run_id": RUN_ID, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                       "configs": configs})
+    return path
+
+
+def load_plan(plan: str, root=None) -> list[RunConfig]:
+    d = json.loads(plan_path(plan, root).read_text())
+    return [RunConfig.from_json(json.dumps(c)) for c in d["configs"].values()]
+
+
+def run_jobs(cfgs, root=None, device: str = "auto", progress: bool = True, executor=None,
+             plan: str | None = None, allow_missing: bool = False) -> list:
+    """The results of every config, in order. Stored ones are loaded; the rest run on the
+    executor. Failed jobs: SweepIncomplete after all others finished (allow_missing=True: None
+    in their place and a warning)."""
+    cfgs = list(cfgs)
+    root = str(store.check_writable(root).resolve())
+    plan = plan or os.environ.get("GROK_PLAN")
+    if plan:
+        record_plan(plan, cfgs, root)
+    ex = executor if hasattr(executor, "map") else get_executor(executor)
+    todo, seen = [], set()
+    for c in cfgs:
+        if not store.path_for(c, root).exists() and c.hash() not in seen:
+            todo.append(c)
+            seen.add(c.hash())
+    records = {r["hash"]: r for r in (ex.map(todo, root, device, progress) if todo else [])}
+    out, failures = [], []
+    for c in cfgs:
+        r = records.get(c.hash())
+        if r is not None and r["state"] != "done":
+            out.append(None)
+            if r not in failures:
+                failures.append(r)
+            continue
+        ds = store.load(store.path_for(c, root), c)
+        ds.attrs["cached"] = int(r is None or bool(r.get("cached")))
+        out.append(ds)
+    if failures:
+        err = SweepIncomplete(failures, out)
+        if not allow_missing:
+            raise err
+        warnings.warn(str(err), stacklevel=2)
+    return out
+
+
+# ------------------------------------------------------------------------------ status
+def jobs_table(cfgs, root=None, check: bool = False) -> pd.DataFrame:
+    """One row per config: hash, state (done / failed / running / missing, or corrupt with
+    check=True), wall_s, error, log, and the fields that vary across the configs."""
+    cfgs = list(cfgs)
+    dicts = [c.to_dict() for c in cfgs]
+    varying = [k for k in (dicts[0] if dicts else {}) if len({json.dumps(d[k]) for d in dicts}) > 1]
+    rows = []
+    for c, d in zip(cfgs, dicts):
+        rec = read_record(c, root) or {}
+        path = store.path_for(c, root)
+        if path.exists():
+            state = "done"
+            if check:
+                try:
+                    store.load(path, c)
+                except store.StoreError:
+                    state = "corrupt"
+        else:
+            state = rec.get("state") if rec.get("state") in ("failed", "running") else "missing"
+        wall = rec.get("wall_s")
+        if state == "done" and wall is None:  # trained without a job record: the file's own time
+            wall = _file_wall_time(path)
+        rows.append({"hash": c.hash(), "state": state, "wall_s": wall,
+                     **{k: _short(d[k]) for k in varying},
+                     "error": rec.get("error", "") if state != "done" else "",
+                     "log": rec.get("log", "") if state != "done" else "", "file": str(path)})
+    return pd.DataFrame(rows)
+
+
+def _file_wall_time(path: Path):
+    import xarray as xr
+    try:
+        with xr.open_dataset(path, engine=store.ENGINE) as ds:
+            return float(ds.attrs.get("wall_time_s"))
+    except Exception:  # unreadable or no such attribute: unknown
+        return None
+
+
+def missing_report(cfgs, root=None) -> pd.DataFrame:
+    """The configs of a sweep that have no results (failed, running or never run): an empty
+    table when the sweep is complete. Chapters show it next to their figures."""
+    t = jobs_table(cfgs, root)
+    return t[t["state"] != "done"].reset_index(drop=True) if len(t) else t
+
+
+# ------------------------------------------------------------------------------ for `grok run/book`
+def add_executor_args(parser) -> None:
+    """--executor / --scheduler / --workers / --slurm-* options for `grok run` and `grok book`."""
+    g = parser.add_argument_group("executor (where the training jobs run)")
+    g.add_argument("--executor", default=None, choices=list(EXECUTORS),
+                   help="local (default), dask or slurm (default: $GROK_EXECUTOR or local)")
+    g.add_argument("--scheduler", default=None, help="dask: tcp://host:port (default: a LocalCluster started here)")
+    g.add_argument("--workers", type=int, default=None, help="local: processes; dask LocalCluster: workers")
+    g.add_argument("--slurm-partition", default=None, help="slurm: partition")
+    g.add_argument("--slurm-time", type=int, default=None, help="slurm: time limit per job, minutes (default 60)")
+    g.add_argument("--slurm-gpus", type=int, default=None, help="slurm: GPUs per job (default 0)")
+    g.add_argument("--slurm-array", type=int, default=None, help="slurm: most array jobs running at once (default 64)")
+
+
+def apply_executor_args(args) -> None:
+    """Export the chosen executor's options as environment variables, which the chapters' kernels
+    inherit (so `run_many` in a notebook uses them)."""
+    names = {"executor": "GROK_EXECUTOR", "scheduler": "GROK_SCHEDULER", "slurm_partition": "GROK_SLURM_PARTITION",
+             "slurm_time": "GROK_SLURM_TIME", "slurm_gpus": "GROK_SLURM_GPUS", "slurm_array": "GROK_SLURM_ARRAY"}
+    for attr, var in names.items():
+        if getattr(args, attr, None) is not None:
+            os.environ[var] = str(getattr(args, attr))
+    if getattr(args, "workers", None) is not None:
+        os.environ["GROK_DASK_WORKERS" if os.environ.get("GROK_EXECUTOR") == "dask" else "GROK_WORKERS"] = str(args.workers)
+    os.environ.setdefault("GROK_EXECUTOR", "local")

@@ -1,0 +1,310 @@
+"""P2's linear problems: sparse recovery (l1) and matrix completion (nuclear norm), batched.
+
+One `LinearConfig` is one ensemble, as in `grokcore.config`: the fields in `LINEAR_MEMBER_FIELDS`
+(and `seeds`) may be tuples and the members are their cartesian product. Every member's signal
+w (E, d) is trained by (sub)gradient descent in one loop, with gradients written out by hand:
+
+  sparse:  loss = 1/2 ||X w - y||^2 + beta * R(w),   X (E, N, n), y = X w*,  w* s-sparse
+  matrix:  loss = 1/2 sum_{(i,j) in Omega} (W - W*)_ij^2 + beta * R(W),   W* rank r, |Omega| = N
+
+R is 'l1', 'l2' (unsquared), 'nuclear' or 'none'. With depth L > 1 the signal is the
+elementwise product w = A_1 * ... * A_L and gradient descent runs on the factors A_l.
+The seed draws the instance (X or Omega, w*) and the init, so members of one seed share it.
+T1 = first step with relative train error <= tol; T2 = first step with relative recovery
+error ||w - w*|| / ||w*|| <= tol; delay = T2 - T1. Results are xarray Datasets saved with
+`grokcore.store.save` under the config's hash.
+Scale: the non-zeros of w* are N(0, 1) and X is N(0, 1/n); the authors' code draws w* with
+std 1/sqrt(n), which is the same problem with beta (and init) multiplied by sqrt(n).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from . import store
+from .config import ConfigError
+from .metrics import eval_steps, first_step
+
+LINEAR_MEMBER_FIELDS = ("lr", "beta", "init_scale", "N", "tau")
+PROBLEMS = ("sparse", "matrix")
+REGULARIZERS = ("l1", "l2", "nuclear", "none")
+
+
+@dataclass(frozen=True)
+class LinearConfig:
+    problem: str = "sparse"      # 'sparse' (compressed sensing) | 'matrix' (completion)
+    reg: str = "l1"              # name in REGULARIZERS
+    n: int = 100                 # sparse: signal dimension
+    s: int = 5                   # sparse: non-zeros in w*
+    n1: int = 10                 # matrix: rows
+    n2: int = 10                 # matrix: columns
+    rank: int = 2                # matrix: rank of W*
+    depth: int = 1               # L factors in w = A_1 * ... * A_L
+    # --- member fields (scalar or tuple)
+    lr: float | tuple = 0.1      # alpha
+    beta: float | tuple = 1e-5   # regularisation coefficient
+    init_scale: float | tuple = 1e-6
+    N: int | tuple = 30          # measurements / observed entries
+    tau: float | tuple = 0.0     # fraction of the N samples chosen by coherence (see `_instance`)
+    # --- schedule
+    steps: int = 100_000
+    eval_every: int = 100
+    eval_log_points: int = 30
+    check_every: int = 10        # T1/T2 resolution in steps (errors are computed this often)
+    seeds: tuple = (0,)
+    tol: float = 1e-4
+    early_stop: bool = True      # stop once every member has T2 (plus 10%)
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        for name in LINEAR_MEMBER_FIELDS:
+            v = getattr(self, name)
+            v = tuple(v) if isinstance(v, (list, tuple)) else (v,)
+            object.__setattr__(self, name, tuple(int(x) if name == "N" else float(x) for x in v))
+        seeds = self.seeds
+        object.__setattr__(self, "seeds", tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds))
+
+    def members(self) -> list[dict]:
+        grid = [getattr(self, k) for k in LINEAR_MEMBER_FIELDS]
+        return [dict(zip(LINEAR_MEMBER_FIELDS, v[:-1]), seed=v[-1]) for v in itertools.product(*grid, self.seeds)]
+
+    def canonical_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> "LinearConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def validate(cfg: LinearConfig) -> None:
+    if cfg.problem not in PROBLEMS:
+        raise ConfigError(f"unknown problem {cfg.problem!r}; valid: {', '.join(PROBLEMS)}")
+    if cfg.reg not in REGULARIZERS:
+        raise ConfigError(f"unknown reg {cfg.reg!r}; valid: {', '.join(REGULARIZERS)}")
+    if cfg.reg == "nuclear" and cfg.problem != "matrix":
+        raise ConfigError("reg 'nuclear' needs problem 'matrix'")
+    d = cfg.n if cfg.problem == "sparse" else cfg.n1 * cfg.n2
+    if max(cfg.N) > d or min(cfg.N) < 1:
+        raise ConfigError(f"N must be in 1..{d}, got {cfg.N}")
+    if any(not 0 <= t <= 1 for t in cfg.tau):
+        raise ConfigError(f"tau must be in [0, 1], got {cfg.tau}")
+    if cfg.depth < 1 or cfg.steps < 1 or not cfg.seeds:
+        raise ConfigError("depth and steps must be positive and seeds non-empty")
+
+
+# ---------------------------------------------------------------------------- instances
+def _instance(cfg: LinearConfig, m: dict):
+    """(X (N_max, d) with rows past N zeroed, or mask (d,)), w* (d,) and init factors (L, d) of one
+    member, as numpy. Coherence selection (tau), following the authors' code for sparse recovery:
+    the first round(tau*N) rows are standard basis vectors (coherence 1 with the sparse basis), the
+    rest Gaussian N(0, 1/n). For matrix completion the first round(tau*N) entries are those with
+    the largest mu_i + nu_j (row/column leverage of W*), the rest uniform among the others."""
+    rng = np.random.default_rng(m["seed"])
+    N, k = m["N"], int(round(m["tau"] * m["N"]))
+    if cfg.problem == "sparse":
+        n = cfg.n
+        w = np.zeros(n)
+        w[rng.choice(n, cfg.s, replace=False)] = rng.standard_normal(cfg.s)  # unit scale (see module doc)
+        X = rng.standard_normal((max(cfg.N), n)) / np.sqrt(n)   # shared across N and tau
+        coords = rng.permutation(n)[:k]
+        X[:k] = 0.0
+        X[np.arange(k), coords] = 1.0
+        X[N:] = 0.0
+        obs = X
+    else:
+        U = rng.standard_normal((cfg.n1, cfg.rank))
+        V = rng.standard_normal((cfg.n2, cfg.rank))
+        W = U @ V.T / np.sqrt(cfg.rank)
+        qu, qv = np.linalg.qr(U)[0], np.linalg.qr(V)[0]
+        mu = cfg.n1 / cfg.rank * (qu ** 2).sum(1)              # (n1,)
+        nu = cfg.n2 / cfg.rank * (qv ** 2).sum(1)              # (n2,)
+        score = (mu[:, None] + nu[None, :]).ravel()
+        order = rng.permutation(W.size)                         # uniform order, shared by all tau
+        top = np.argsort(-score, kind="stable")[:k]
+        rest = order[~np.isin(order, top)][:N - k]
+        obs = np.zeros(W.size)
+        obs[np.concatenate([top, rest]).astype(int)] = 1.0
+        w = W.ravel()
+    init = rng.standard_normal((cfg.depth, w.size)) * m["init_scale"]
+    if cfg.depth == 1:
+        init = np.full_like(init, m["init_scale"]) * np.sign(init)  # |w0| = init_scale
+    return obs, w, init
+
+
+def _reg_grad(cfg, w, beta):
+    """beta * subgradient of R at w; w (E, d), beta (E, 1)."""
+    if cfg.reg == "l1":
+        return beta * torch.sign(w)
+    if cfg.reg == "l2":
+        return beta * w / w.norm(dim=1, keepdim=True).clamp_min(1e-300)
+    if cfg.reg == "nuclear":
+        U, _, Vh = torch.linalg.svd(w.view(-1, cfg.n1, cfg.n2), full_matrices=False)
+        return beta * (U @ Vh).reshape(w.shape)
+    return torch.zeros_like(w)
+
+
+def _norms(cfg, w):
+    out = {"l1_norm": w.abs().sum(1), "l2_norm": w.norm(dim=1)}
+    if cfg.problem == "matrix":
+        sv = torch.linalg.svdvals(w.view(-1, cfg.n1, cfg.n2))   # (E, min(n1, n2))
+        out["nuclear_norm"] = sv.sum(1)
+        out["singular_values"] = sv
+    return out
+
+
+# ---------------------------------------------------------------------------- training
+def train_linear(cfg: LinearConfig, device: str = "cpu") -> xr.Dataset:
+    """Train every member of `cfg` by (sub)gradient descent; curves and T1/T2 as a Dataset.
+    Runs on one CPU thread: the tensors are tiny and extra threads only add contention."""
+    validate(cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(cfg, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: LinearConfig, device: str) -> xr.Dataset:
+    t0 = time.perf_counter()
+    dt, dev = getattr(torch, cfg.dtype), torch.device("cpu" if device == "auto" and not torch.cuda.is_available()
+                                                         else ("cuda" if device == "auto" else device))
+    members = cfg.members()
+    parts = [_instance(cfg, m) for m in members]
+    T = lambda a: torch.as_tensor(np.stack(a), dtype=dt, device=dev)  # noqa: E731
+    obs, w_star, A = T([p[0] for p in parts]), T([p[1] for p in parts]), T([p[2] for p in parts])
+    A = A.transpose(0, 1).contiguous()                    # (L, E, d)
+    col = lambda k: torch.tensor([m[k] for m in members], dtype=dt, device=dev)[:, None]  # noqa: E731
+    lr, beta = col("lr"), col("beta")
+    sparse = cfg.problem == "sparse"
+    y = (obs @ w_star[:, :, None])[..., 0] if sparse else obs * w_star    # (E, N_max) or (E, d)
+    y_norm, w_norm = y.norm(dim=1), w_star.norm(dim=1)
+    if sparse:  # d loss / d w = X^T X w - X^T y = G w - b
+        G, b = obs.transpose(1, 2) @ obs, (obs.transpose(1, 2) @ y[:, :, None])[..., 0]   # (E, d, d), (E, d)
+    E = len(members)
+    first = {k: torch.full((E,), -1, dtype=torch.long, device=dev) for k in ("t1", "t2")}
+    schedule = set(eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points))
+    rec, steps_done = [], []
+
+    def errors(w):
+        r = (obs @ w[:, :, None])[..., 0] - y if sparse else obs * (w - w_star)
+        return r, r.norm(dim=1) / y_norm, (w - w_star).norm(dim=1) / w_norm
+
+    step = 0
+    for step in range(cfg.steps + 1):
+        w = A[0] if cfg.depth == 1 else A.prod(0)         # (E, d)
+        if step % cfg.check_every == 0 or step in schedule:
+            _, train_err, test_err = errors(w)
+            for key, err in (("t1", train_err), ("t2", test_err)):
+                hit = (err <= cfg.tol) & (first[key] < 0)
+                first[key] = torch.where(hit, step, first[key])
+        if step in schedule:
+            row = {"train_err": train_err, "test_err": test_err, **_norms(cfg, w)}
+            rec.append({k: v.cpu().numpy() for k, v in row.items()})
+            steps_done.append(step)
+            t2 = first["t2"].cpu().numpy()
+            if cfg.early_stop and (t2 >= 0).all() and step >= 1.1 * t2.max() + 1:
+                break
+        if step == cfg.steps:
+            break
+        g = torch.baddbmm(-b[:, :, None], G, w[:, :, None])[..., 0] if sparse else obs * (w - w_star)
+        if cfg.reg != "none":
+            g = g + _reg_grad(cfg, w, beta)
+        if cfg.depth == 1:
+            A = A - lr * g
+        else:   # d w / d A_l = prod_{k != l} A_k
+            others = torch.stack([torch.cat([A[:l], A[l + 1:]]).prod(0) for l in range(cfg.depth)])
+            A = A - lr * g * others
+    return _dataset(cfg, members, rec, steps_done, first, time.perf_counter() - t0, str(dev))
+
+
+def _dataset(cfg, members, rec, steps, first, wall, dev) -> xr.Dataset:
+    dims = ("member", "step")
+    curves = {k: (dims, np.stack([r[k] for r in rec], 1)) for k in rec[0] if k != "singular_values"}
+    if "singular_values" in rec[0]:
+        curves["singular_values"] = (dims + ("k",), np.stack([r["singular_values"] for r in rec], 1))
+    coords = {"member": np.arange(len(members)), "step": np.array(steps)}
+    for k in ("seed",) + LINEAR_MEMBER_FIELDS:
+        coords[k] = ("member", np.array([m[k] for m in members]))
+    t1, t2 = (np.where(first[k].cpu().numpy() >= 0, first[k].cpu().numpy(), np.nan).astype(float) for k in ("t1", "t2"))
+    dnf = np.where(np.isnan(t1), "DNF_tr", np.where(np.isnan(t2), "DNF_te", ""))
+    ds = xr.Dataset(curves, coords=coords)
+    ds["t1"], ds["t2"], ds["delay"] = ("member", t1), ("member", t2), ("member", t2 - t1)
+    ds["dnf"] = ("member", dnf.astype(object))
+    ds.attrs.update({"config": cfg.canonical_json(), "config_hash": cfg.hash(), "device": dev,
+                     "wall_time_s": wall, "steps_run": int(steps[-1])})
+    return ds
+
+
+# ---------------------------------------------------------------------------- store and tables
+def path_for(cfg: LinearConfig, root=None):
+    return store.results_dir(root) / f"linear-{cfg.problem}-{cfg.hash()}.nc"
+
+
+def run(cfg: LinearConfig, root=None, device: str = "cpu", force: bool = False) -> xr.Dataset:
+    """The results of `cfg`: loaded from the store when present, else trained and saved."""
+    path = path_for(cfg, root)
+    if path.exists() and not force:
+        ds = store.load(path)
+        if ds.attrs.get("config_hash") != cfg.hash():
+            raise store.StoreError(f"{path} holds another config; delete it and rerun")
+        ds.attrs["cached"] = 1
+        return ds
+    ds = train_linear(cfg, device)
+    store.save(ds, path)
+    ds.attrs["cached"] = 0
+    return ds
+
+
+def run_many(cfgs, root=None, device: str = "cpu") -> list[xr.Dataset]:
+    return [run(c, root=root, device=device) for c in cfgs]
+
+
+def members_table(ds: xr.Dataset, **labels) -> pd.DataFrame:
+    """One row per member: seed, member fields, T1, T2, delay, final errors, grokked (T2 found)."""
+    df = pd.DataFrame({k: ds[k].values for k in ("seed",) + LINEAR_MEMBER_FIELDS + ("t1", "t2", "delay", "dnf")})
+    df["final_train_err"] = ds["train_err"].isel(step=-1).values
+    df["final_test_err"] = ds["test_err"].isel(step=-1).values
+    df["grokked"] = df["dnf"] == ""
+    df["alpha_beta"] = df["lr"] * df["beta"]
+    for k, v in labels.items():
+        df[k] = v
+    return df
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log(y) against log(x) over finite positive pairs (NaN if < 2 x-values)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if len(np.unique(x[ok])) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
+
+
+def slope_ci(df: pd.DataFrame, x="alpha_beta", y="delay", n_boot: int = 2000, level: float = 0.95, seed: int = 0):
+    """Slope of log(y) on log(x) and a bootstrap CI resampling seeds (whole instances) with replacement."""
+    d = df[np.isfinite(df[y]) & (df[y] > 0)]
+    point = loglog_slope(d[x], d[y])
+    seeds = d["seed"].unique()
+    if len(seeds) < 2:
+        return point, float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    groups = {s: g for s, g in d.groupby("seed")}
+    boots = [loglog_slope(*np.concatenate([groups[s][[x, y]].to_numpy() for s in rng.choice(seeds, len(seeds))]).T)
+             for _ in range(n_boot)]
+    boots = np.array(boots)[np.isfinite(boots)]
+    if len(boots) == 0:
+        return point, float("nan"), float("nan")
+    q = (1 - level) / 2
+    return point, float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q))

@@ -1,0 +1,183 @@
+"""Diagnostics for the deep-MLP chapters (P4): linear probes per layer, tunnel length, and the
+detection of multi-stage generalisation and of onsets in curves.
+
+Linear probe: for each layer, a fresh linear head (weights and bias) fitted on the train-set
+features by ridge-regularised least squares onto one-hot labels (closed form, so it is
+deterministic and needs no learning rate), scored by accuracy on the test-set features. The
+fit is batched over ensemble members: one (E, d+1, d+1) solve per layer.
+
+Two-stage rule (P4-multistage): after memorisation (steps >= t_train) take the running
+maximum c of test accuracy. A step s is on a plateau when c gains less than `flat` between s
+and `span` * s. The non-plateau runs between plateaus are the surges; a surge counts when c
+gains at least `jump` over it. Two-stage = at least two counted surges (so two jumps of
+>= 10 points separated by a plateau lasting at least a doubling of the step count).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+RANK_FRACTION = 0.75  # the paper's tunnel threshold 300 of width 400 (MNIST, 784 inputs)
+
+
+# ---------------------------------------------------------------------------- linear probes
+@torch.no_grad()
+def probe_accuracy(features, x_train, y_train, x_test, y_test, n_classes: int,
+                   ridge: float = 1e-3, chunk: int = 2048) -> np.ndarray:
+    """Test accuracy (E, L) of a linear probe on each of the L layers returned by
+    `features(x) -> [(E, n, d_l), ...]`. x: (N, F) tensors shared by all members."""
+    grams, cross = None, None
+    for s in range(0, len(y_train), chunk):
+        fs = [_aug(f) for f in features(x_train[s:s + chunk])]  # each (E, n, d+1), float64
+        Y = torch.nn.functional.one_hot(y_train[s:s + chunk], n_classes).double()  # (n, C)
+        g = [f.transpose(1, 2) @ f for f in fs]  # (E, d+1, d+1)
+        c = [f.transpose(1, 2) @ Y for f in fs]  # (E, d+1, C)
+        grams = g if grams is None else [a + b for a, b in zip(grams, g)]
+        cross = c if cross is None else [a + b for a, b in zip(cross, c)]
+    heads = [_solve(G, B, ridge) for G, B in zip(grams, cross)]  # (E, d+1, C)
+    correct = torch.zeros(heads[0].shape[0], len(heads), dtype=torch.float64)
+    for s in range(0, len(y_test), chunk):
+        for j, f in enumerate(features(x_test[s:s + chunk])):
+            pred = (_aug(f) @ heads[j]).argmax(-1)  # (E, n)
+            correct[:, j] += (pred == y_test[s:s + chunk]).double().sum(-1).cpu()
+    return (correct / len(y_test)).numpy()
+
+
+def _aug(f):
+    """Features (E, n, d) with a column of ones appended (the probe's bias), in float64."""
+    f = f.double()
+    return torch.cat([f, torch.ones_like(f[..., :1])], -1)
+
+
+def _solve(G, B, ridge):
+    """Ridge solution of (G + lam*D) W = B per member; D penalises the weights, not the bias;
+    lam = ridge * mean diagonal of the weight block, so the penalty is scale free."""
+    d = G.shape[-1] - 1
+    scale = torch.diagonal(G[:, :d, :d], dim1=1, dim2=2).mean(-1).clamp_min(1e-300)  # (E,)
+    D = torch.diag(torch.cat([torch.ones(d, dtype=G.dtype), torch.zeros(1, dtype=G.dtype)])).to(G.device)
+    A = G + ridge * scale[:, None, None] * D
+    return torch.linalg.lstsq(A, B).solution  # lstsq: robust when features are rank deficient
+
+
+def probe_accuracy_of(model, data, **kw) -> np.ndarray:
+    """probe_accuracy for a trained ensemble `model` on `data` (a grokcore.tasks.Data)."""
+    return probe_accuracy(model.features, data.x_train, data.y_train, data.x_test, data.y_test,
+                          data.n_classes, **kw)
+
+
+# ---------------------------------------------------------------------------- tunnel
+def rank_threshold(width: int, n_features: int, fraction: float = RANK_FRACTION) -> float:
+    """Rank below which a layer counts as a tunnel layer: fraction * min(width, input dim).
+    MNIST (784 inputs, width 400): 300 as in the paper; MNIST-1D (40 inputs): 30."""
+    return fraction * min(width, n_features)
+
+
+def tunnel_length(ranks, threshold: float) -> np.ndarray:
+    """Number of hidden layers with rank < threshold. ranks (..., L) over all Linear layers;
+    the output layer (rank <= classes) is excluded."""
+    r = np.asarray(ranks, dtype=float)[..., :-1]
+    return (r < threshold).sum(-1)
+
+
+# ---------------------------------------------------------------------------- stages
+def surges(steps, acc, start_step: float = 0.0, jump: float = 0.10, flat: float = 0.02,
+           span: float = 2.0) -> list[tuple[float, float, float]]:
+    """The surges of test accuracy after `start_step` (see the module's rule):
+    [(first step, last step, gain), ...] for every surge gaining >= jump."""
+    steps, acc = np.asarray(steps, float), np.asarray(acc, float)
+    keep = (steps >= start_step) & np.isfinite(acc)
+    steps, acc = steps[keep], acc[keep]
+    if len(acc) < 2:
+        return []
+    c = np.maximum.accumulate(acc)
+    ahead = np.searchsorted(steps, np.maximum(steps, 1.0) * span).clip(max=len(c) - 1)
+    on_plateau = (c[ahead] - c) < flat
+    out, k = [], 0
+    while k < len(c):
+        if on_plateau[k]:
+            k += 1
+            continue
+        k0 = k
+        while k < len(c) and not on_plateau[k]:
+            k += 1
+        end = min(k, len(c) - 1)  # first plateau point after the run: the top of the surge
+        gain = c[end] - c[k0]
+        if gain >= jump:
+            out.append((steps[k0], steps[end], float(gain)))
+    return out
+
+
+def n_surges(steps, acc, t_train: float, **kw) -> float:
+    """Counted surges after memorisation; NaN when the member never memorised."""
+    if not np.isfinite(t_train):
+        return np.nan
+    return float(len(surges(steps, acc, start_step=t_train, **kw)))
+
+
+def two_stage(steps, acc, t_train: float, **kw) -> bool:
+    return bool(n_surges(steps, acc, t_train, **kw) >= 2)
+
+
+def onset(steps, y, rising: bool = True, frac: float = 0.5, min_change: float = 0.0) -> float:
+    """First step at which a curve has covered `frac` of its rise (from its first value to its
+    maximum) or of its fall (from its maximum to the minimum after it). NaN when the change is
+    smaller than `min_change`."""
+    steps, y = np.asarray(steps, float), np.asarray(y, float)
+    ok = np.isfinite(y)
+    steps, y = steps[ok], y[ok]
+    if len(y) < 2:
+        return np.nan
+    if rising:
+        lo, hi = y[0], y.max()
+        hit = y >= lo + frac * (hi - lo)
+    else:
+        top = int(y.argmax())
+        hi, lo = y[top], y[top:].min()
+        hit = (y <= hi - frac * (hi - lo)) & (np.arange(len(y)) >= top)
+    if hi - lo < max(min_change, 1e-12):
+        return np.nan
+    return float(steps[hit.argmax()])
+
+
+# ---------------------------------------------------------------------------- per-member tables
+def stage_table(ds, rank_layer: int = -2, **labels):
+    """One row per member of a deep-MLP results Dataset: memorisation step t_train, counted
+    surges (the two-stage rule), final accuracies, and three onsets, all measured after
+    t_train (NaN for a member that never memorised): the test-accuracy rise, the weight-norm
+    fall and (when logged) the feature-rank fall of `rank_layer` (default: the second-to-last
+    Linear layer)."""
+    import json
+
+    import pandas as pd
+
+    from .analysis import members_table
+    df = members_table(ds, **labels)
+    steps = ds["step"].values
+    cfg = json.loads(ds.attrs["config"])
+    rows = []
+    for m in range(ds.sizes["member"]):
+        t_tr = float(ds["t_train"].values[m])
+        te = ds["test_acc"].values[m]
+        after = steps >= (t_tr if np.isfinite(t_tr) else np.inf)
+        row = {"n_surges": n_surges(steps, te, t_tr),
+               "test_at_train": float(te[after][0]) if after.any() else np.nan,
+               "test_rise": float(np.nanmax(te[after]) - te[after][0]) if after.any() else np.nan,
+               "t_test_rise": onset(steps[after], te[after], min_change=0.10) if after.any() else np.nan,
+               "t_norm_fall": onset(steps[after], ds["l2_norm"].values[m][after], rising=False)
+               if after.any() else np.nan}
+        if "feature_rank" in ds:
+            r = ds["feature_rank"].values[m, :, rank_layer].astype(float)
+            row["t_rank_fall"] = onset(steps[after], r[after], rising=False, min_change=1.0) if after.any() else np.nan
+            row["final_rank"] = r[-1]
+        rows.append(row)
+    out = pd.concat([df, pd.DataFrame(rows)], axis=1)
+    out["stage"] = out["n_surges"].map(stage_name)
+    out["depth"] = labels.get("depth", cfg["depth"])
+    out["n_train"] = labels.get("n_train", cfg["n_train"])
+    return out
+
+
+def stage_name(n) -> str:
+    if not np.isfinite(n):
+        return "no memorisation"
+    return {0: "no late rise", 1: "one surge (grokking)"}.get(int(n), "two or more surges")

@@ -1,0 +1,139 @@
+"""The book: bad input fails before anything runs, profiles compose, the toc prunes, a failing
+chapter is named, and the whole book builds at the smoke profile and passes its checks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from bookfixture import REPO, copy_sources, grok, smoke_book
+from grokcore import book
+from grokcore.ledger import CLAIMS, COLUMNS
+
+
+@pytest.fixture
+def root(tmp_path):
+    return copy_sources(tmp_path / "repo")
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["run", "no_such_chapter"], "valid: intro_grokking"),
+    (["run", "intro_grokking", "-p", "no_such_param", "1"], "valid: profile='quick', p="),
+    (["run", "intro_grokking", "-p", "p", "abc"], "expects int"),
+    (["run", "intro_grokking", "-p", "frac", "half"], "expects float"),
+    (["run", "intro_grokking", "--profile", "huge"], "valid: smoke, quick, paper"),
+    (["run", "intro_grokking", "-p", "profile", "paper"], "--profile"),
+    (["book", "--profile", "huge"], "valid: smoke, quick, paper"),
+])
+def test_bad_input_is_one_line_exit_2_and_runs_nothing(root, monkeypatch, capsys, args, expect):
+    from grokcore.cli import main
+    monkeypatch.setenv("GROK_BOOK_ROOT", str(root))
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grok: error:") and expect in lines[0], lines
+    assert not (root / "book" / "chapters").exists() and not (root / "_build").exists()
+
+
+def test_profile_sets_defaults_and_p_overrides_them():
+    ch = book.get_chapter("intro_grokking", REPO)
+    smoke = ch.profiles["smoke"]
+    params = book.compose(ch, "smoke", [("seeds", "4")])
+    assert params["seeds"] == 4 and params["profile"] == "smoke"
+    assert params["p"] == smoke["p"] != ch.params["p"]
+    assert book.compose(ch, "quick") == {"profile": "quick"}
+    assert isinstance(book.compose(ch, "quick", [("frac", "1")])["frac"], float)
+
+
+def test_list_parameters_parse_from_commas_or_literals():
+    ch = book.Chapter("x", "x", "", [], {}, Path("x.ipynb"), params={"depths": [2, 4], "wds": [1e-3]})
+    assert book.coerce(ch, "depths", "1,8") == [1, 8]
+    assert book.coerce(ch, "wds", "[0.1, 1]") == [0.1, 1.0]
+    with pytest.raises(book.BookError, match="expects list"):
+        book.coerce(ch, "depths", "two,four")
+
+
+def test_every_chapter_yml_is_valid_and_in_the_toc():
+    toc_files = book.toc_pages(yaml.safe_load((REPO / "_toc.yml").read_text()))
+    for name, ch in book.chapters(REPO).items():
+        assert f"book/chapters/{name}" in toc_files, f"{name} is missing from _toc.yml"
+        assert set(ch.claims) <= set(CLAIMS), f"{name} names unknown claim ids"
+        assert "profile" in ch.params, f"{name}'s parameters cell lacks `profile`"
+        for prof in ch.profiles:
+            book.compose(ch, prof)  # every profile override has a known name and a valid type
+    for chapter in {c[1] for c in CLAIMS.values()}:
+        assert f"book/chapters/{chapter}" in toc_files, f"claims' chapter {chapter} is missing from _toc.yml"
+
+
+def test_pruned_toc_keeps_only_existing_pages_and_drops_empty_parts(root):
+    toc = book.pruned_toc(root)
+    pages = book.toc_pages(toc)
+    assert pages == ["book/intro", "book/reproducing", "book/references"]  # nothing executed yet
+    assert [p["caption"] for p in toc["parts"]] == ["Reproducing this book", "References"]
+    chapters = root / "book" / "chapters"
+    chapters.mkdir()
+    (chapters / "intro_grokking.ipynb").write_text("{}")
+    assert "book/chapters/intro_grokking" in book.toc_pages(book.pruned_toc(root))
+
+
+def test_failing_chapter_is_named_with_cell_and_old_html_marked_stale(root):
+    for f in (root / "notebooks").glob("p[0-9]_*"):  # only the intro chapter besides the broken one
+        f.unlink()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('boom')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "notebooks" / "aaa_broken.ipynb")
+    (root / "notebooks" / "aaa_broken.yml").write_text("title: broken\nclaims: []\n")
+    old_html = root / "_build" / "html"
+    old_html.mkdir(parents=True)
+    (old_html / "index.html").write_text("old")
+    r = grok(root, "book", "--profile", "smoke", timeout=600)
+    assert r.returncode == 1
+    assert "chapter aaa_broken failed in cell 3" in r.stderr and "ValueError: boom" in r.stderr, r.stderr
+    assert not old_html.exists() and (root / "_build" / "html-stale" / "STALE.txt").exists()
+    assert not (root / "book" / "chapters" / "intro_grokking.ipynb").exists()  # stopped at the first failure
+
+
+@pytest.mark.slow
+def test_smoke_book_builds_and_passes_checks(tmp_path_factory):
+    root, r = smoke_book(tmp_path_factory)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert book.check_site(root) == []
+    html = root / "_build" / "html"
+    for page in book.toc_pages(book.pruned_toc(root)):
+        assert (html / f"{page}.html").exists(), page
+    names = set(book.chapters(root))
+    executed = {p.stem for p in (root / "book" / "chapters").glob("*.ipynb")}
+    assert executed == names | {book.LEDGER}
+    for name in names:  # every chapter is in the built toc, with a figure and no error output
+        nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
+        outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o["output_type"] == "error"], name
+        assert any("image/png" in o.get("data", {}) for o in outputs), name
+        assert any(line.startswith(name + " ") for line in r.stdout.splitlines()), "no wall time printed"
+    import pandas as pd
+    claims = pd.read_csv(html / "claims.csv")
+    assert tuple(claims.columns) == COLUMNS
+    assert sorted(claims["claim_id"]) == sorted(CLAIMS)
+    assert "| intro_grokking | smoke |" in (root / "book" / "chapters" / "_timings.md").read_text()
+
+
+@pytest.mark.slow
+def test_run_one_chapter_with_a_new_value_shows_it(tmp_path_factory):
+    root, r = smoke_book(tmp_path_factory)
+    assert r.returncode == 0
+    r = grok(root, "run", "intro_grokking", "--profile", "smoke", "-p", "seeds", "3", timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    page = (root / "_build" / "html" / "book" / "chapters" / "intro_grokking.html").read_text()
+    assert "3 seeds per configuration" in page
+    executed = nbformat.read(root / "book" / "chapters" / "intro_grokking.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "seeds = 3" in injected[0].source
+    timings = json.loads((root / "book" / "chapters" / "_timings.json").read_text())
+    assert timings["intro_grokking"]["params"]["seeds"] == 3

@@ -1,0 +1,174 @@
+"""Executors: Dask and submitit give the local executor's results; a killed sweep loses only the
+job in flight; failed jobs are named with config and log; corrupt files are named, never plotted."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import xarray as xr
+
+from grokcore import RunConfig, StoreError, run, run_many
+from grokcore import executors as ex
+from grokcore.cli import main
+from grokcore.store import path_for
+
+pytest.importorskip("distributed")
+pytest.importorskip("submitit")
+
+BASE = RunConfig(p=11, frac=0.5, steps=20, eval_every=10, width=8, embed=4, seeds=(0, 1))
+CFGS = [BASE.replace(wd=w) for w in (0.0, 0.5)]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """A clean sweep with the plain (pre-executor) run_many: the results every executor must match."""
+    root = tmp_path_factory.mktemp("reference")
+    return root, [run(c, root=str(root), progress=False) for c in CFGS]
+
+
+def same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        xr.testing.assert_identical(x.drop_attrs(), y.drop_attrs())
+
+
+def copy_store(reference, tmp_path):
+    shutil.copytree(reference[0], tmp_path / "results")
+    return str(tmp_path / "results")
+
+
+def test_local_executor_writes_job_records_and_plan(reference, tmp_path):
+    root = str(tmp_path / "r")
+    out = run_many(CFGS, root=root, progress=False, executor="local", plan="demo-smoke")
+    same(out, reference[1])
+    rec = ex.read_record(CFGS[0], root)
+    assert rec["state"] == "done" and rec["wall_s"] > 0 and rec["hash"] == CFGS[0].hash()
+    assert RunConfig.from_json(json.dumps(rec["config"])) == CFGS[0]
+    assert [c.hash() for c in ex.load_plan("demo-smoke", root)] == [c.hash() for c in CFGS]
+
+
+@pytest.mark.parametrize("name, env", [("dask", {"GROK_DASK_WORKERS": "2"}),
+                                       ("slurm", {"GROK_SLURM_CLUSTER": "local"})])
+def test_cluster_executor_matches_local(name, env, reference, tmp_path, monkeypatch):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("GROK_EXECUTOR", name)  # the way notebooks select it
+    out = run_many(CFGS, root=str(tmp_path / "r"), progress=False)
+    same(out, reference[1])
+    assert all(ex.read_record(c, str(tmp_path / "r"))["state"] == "done" for c in CFGS)
+
+
+def test_unknown_executor_is_refused():
+    with pytest.raises(ValueError, match="valid: local, dask, slurm"):
+        ex.get_executor("kubernetes")
+
+
+def test_killed_sweep_reruns_only_the_missing_jobs(reference, tmp_path):
+    root = tmp_path / "r"
+    code = ("import sys; from grokcore import RunConfig, run_many\n"
+            "cfgs = [RunConfig.from_json(s) for s in sys.argv[1:]]\n"
+            "run_many(cfgs, root=%r, progress=False, executor='local', plan='demo-smoke')\n" % str(root))
+    proc = subprocess.Popen([sys.executable, "-c", code, *(c.canonical_json() for c in CFGS)])
+    t0 = time.time()
+    while not list(root.glob("*.nc")) and proc.poll() is None and time.time() - t0 < 300:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = list(root.glob("*.nc"))
+    assert 1 <= len(done) < len(CFGS), "the kill must land mid-sweep"
+    for f in done:  # whatever is there is complete
+        xr.load_dataset(f)
+    (root / f".{path_for(CFGS[-1], root).name}.dead.tmp").write_bytes(b"half a file")  # a killed write
+    table = ex.jobs_table(CFGS, str(root))
+    assert set(table["state"]) <= {"done", "running", "missing"} and (table["state"] != "done").any()
+
+    out = run_many(CFGS, root=str(root), progress=False, executor="local")
+    assert sum(ds.attrs["cached"] for ds in out) == len(done)  # only the missing were trained
+    same(out, reference[1])
+    assert not list(root.glob(".*.tmp")) and len(list(root.glob("*.nc"))) == len(CFGS)
+
+
+def test_failed_jobs_are_reported_and_the_others_complete(reference, tmp_path, capsys):
+    root = copy_store(reference, tmp_path)
+    bad_cfg = BASE.replace(task="div", p=12)              # raises in the job
+    nan_cfg = BASE.replace(lr=1e30, seeds=(0,))           # every member diverges
+    sweep = [CFGS[0], bad_cfg, CFGS[1], nan_cfg]
+    with pytest.raises(ex.SweepIncomplete) as err:
+        run_many(sweep, root=root, progress=False, executor="local", plan="demo-smoke")
+    msg = str(err.value)
+    assert "2 of 4 jobs failed" in msg and bad_cfg.hash() in msg and nan_cfg.hash() in msg
+    assert "prime" in msg and "diverged" in msg and "task=div" in msg
+    assert [d is None for d in err.value.datasets] == [False, True, False, True]
+    log = ex.read_record(bad_cfg, root)["log"]
+    assert "Traceback" in open(log).read() and bad_cfg.canonical_json() in open(log).read()
+    assert not path_for(bad_cfg, root).exists() and not path_for(nan_cfg, root).exists()
+
+    with pytest.warns(UserWarning, match="2 of 4 jobs failed"):
+        out = run_many(sweep, root=root, progress=False, executor="local", allow_missing=True)
+    same([out[0], out[2]], reference[1])
+    missing = ex.missing_report(sweep, root)
+    assert list(missing["hash"]) == [bad_cfg.hash(), nan_cfg.hash()] and set(missing["state"]) == {"failed"}
+
+    assert main(["status", "demo", "--out", root]) == 0
+    text = capsys.readouterr().out
+    assert "2/4 done, 2 failed" in text and bad_cfg.hash() in text and "ConfigError" in text
+    assert main(["status", "demo", "--profile", "smoke", "--out", root, "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plans"]["demo-smoke"]
+    summary = plan["summary"]
+    assert (summary["jobs"], summary["done"], summary["failed"], summary["missing"]) == (4, 2, 2, 0)
+    assert all(j["wall_s"] > 0 for j in plan["jobs"] if j["state"] == "done")  # from the files
+    assert all(j["wall_s"] >= 0 for j in plan["jobs"] if j["state"] == "failed")  # from job records
+    assert summary["compute_s"] == pytest.approx(sum(j["wall_s"] for j in plan["jobs"]), abs=0.2)
+
+
+def test_corrupt_results_file_is_named_never_used(reference, tmp_path, capsys):
+    root = copy_store(reference, tmp_path)
+    bad = path_for(CFGS[1], root)
+    bad.write_bytes(b"\x89HDF\r\n truncated")
+    with pytest.raises(StoreError, match=re.escape(f"corrupt results file {bad}") + ".*" + re.escape(f"rm '{bad}'")):
+        run_many(CFGS, root=root, progress=False, executor="local", plan="demo-smoke")
+    assert main(["status", "demo-smoke", "--out", root, "--clean"]) == 0
+    assert "1 corrupt" in capsys.readouterr().out and not bad.exists()
+    out = run_many(CFGS, root=root, progress=False, executor="local")
+    assert [ds.attrs["cached"] for ds in out] == [1, 0]
+    same(out, reference[1])
+
+
+def test_status_without_plans_and_unknown_chapter(tmp_path, capsys):
+    assert main(["status", "--out", str(tmp_path)]) == 0
+    assert "no plans recorded" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["status", "nope", "--out", str(tmp_path)])
+    assert e.value.code == 2 and "no plan recorded for 'nope'" in capsys.readouterr().err
+
+
+def test_plan_accumulates_within_a_run_and_restarts_in_a_new_one(tmp_path, monkeypatch):
+    root = str(tmp_path)
+    ex.record_plan("ch-quick", CFGS[:1], root)
+    ex.record_plan("ch-quick", CFGS[1:], root)
+    assert len(ex.load_plan("ch-quick", root)) == 2
+    monkeypatch.setattr(ex, "RUN_ID", "another-process")
+    ex.record_plan("ch-quick", CFGS[1:], root)
+    assert [c.hash() for c in ex.load_plan("ch-quick", root)] == [CFGS[1].hash()]
+
+
+def test_command_line_options_reach_the_environment(monkeypatch):
+    import argparse
+    for var in ("GROK_EXECUTOR", "GROK_SCHEDULER", "GROK_DASK_WORKERS", "GROK_SLURM_GPUS"):
+        monkeypatch.setenv(var, "")  # so that monkeypatch restores it after the test
+        monkeypatch.delenv(var)
+    p = argparse.ArgumentParser()
+    ex.add_executor_args(p)
+    ex.apply_executor_args(p.parse_args(["--executor", "dask", "--scheduler", "tcp://h:8786", "--workers", "4"]))
+    assert (os.environ["GROK_EXECUTOR"], os.environ["GROK_SCHEDULER"], os.environ["GROK_DASK_WORKERS"]) == \
+        ("dask", "tcp://h:8786", "4")
+    d = ex.get_executor()
+    assert isinstance(d, ex.DaskExecutor) and d.scheduler == "tcp://h:8786" and d.workers == 4
+    monkeypatch.setenv("GROK_EXECUTOR", "slurm")
+    monkeypatch.setenv("GROK_SLURM_GPUS", "1")
+    assert ex.get_executor().params["gpus_per_node"] == 1

@@ -1,0 +1,91 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grokcore import p3
+from grokcore.optim import EnsembleOptimizer
+
+
+def test_transformer_config_is_the_papers_simplified_encoding():
+    c = p3.transformer()
+    assert (c.model, c.depth, c.width, c.heads, c.d_mlp, c.act, c.norm, c.readout) == \
+        ("transformer", 1, 128, 4, 512, "relu", "none", "last")
+    assert (c.optimizer, c.lr, c.wd, c.betas, c.loss_dtype, c.batch_size, c.p) == \
+        ("adamw", (1e-3,), (1.0,), (0.9, 0.98), "float64", 0, 97)
+
+
+def test_mlp_and_lstm_follow_the_paper_and_keep_overrides():
+    m, l = p3.mlp(), p3.lstm(p=31)
+    assert (m.model, m.depth, m.width, m.act, m.optimizer, m.lr, m.wd) == ("mlp", 2, 512, "relu", "adam", (1e-3,), (0.0,))
+    assert (l.model, l.width, l.optimizer, l.lr, l.wd, l.p) == ("lstm", 20, "adam", (1e-2,), (0.0,), 31)
+
+
+def test_the_five_ensembles_hold_exactly_the_eight_variants():
+    base = p3.optimizer_base(seeds=(0, 1))
+    assert (base.warmup, base.steps, base.betas) == (10, 1800, (0.9, 0.98))
+    names = [n for c in p3.optimizer_configs(base) for n in p3.variant_names(c)]
+    assert len(names) == 8 * 2  # every member is one of the variants, none wasted
+    assert sorted(set(names)) == sorted([
+        "Adam lr 0.0003", "Adam lr 0.001", "Adam lr 0.003", "Adam + update noise 0.001",
+        "Adam + weight noise 0.01", "Adam minibatch 128", "AdamW wd 1", "AdamW wd 1 minibatch 128"])
+
+
+def test_adamw_at_zero_weight_decay_is_adam():
+    import torch
+    torch.manual_seed(0)
+    ps = [torch.randn(1, 4, 3) for _ in range(2)]
+    grads = [torch.randn(1, 4, 3) for _ in range(2)]
+    out = []
+    for kind in ("adam", "adamw"):
+        q = [p.clone().requires_grad_(True) for p in ps]
+        opt = EnsembleOptimizer(q, kind, torch.tensor([1e-2]), torch.tensor([0.0]), (0.9, 0.98))
+        for _ in range(3):
+            for p, g in zip(q, grads):
+                p.grad = g.clone()
+            opt.step(torch.ones(1, dtype=torch.bool))
+        out.append([p.detach() for p in q])
+    for a, b in zip(*out):
+        assert torch.equal(a, b)
+
+
+def summary(rows):
+    return pd.DataFrame(rows, columns=["frac", "n", "grokked", "median"])
+
+
+def test_fraction_verdict_peak_near_half_and_none_at_high_alpha():
+    s = summary([(0.3, 3, 1, math.nan), (0.5, 3, 3, 4000.0), (0.7, 3, 3, 1500.0), (0.9, 3, 3, 100.0)])
+    assert p3.fraction_verdict(s)[0] == "reproduced"
+
+
+def test_fraction_verdict_peak_at_low_alpha_is_partial_and_delay_at_high_is_not():
+    s = summary([(0.3, 3, 3, 9000.0), (0.5, 3, 3, 4000.0), (0.9, 3, 3, 100.0)])
+    assert p3.fraction_verdict(s)[0] == "partially reproduced"
+    s = summary([(0.3, 3, 3, 9000.0), (0.5, 3, 3, 4000.0), (0.9, 3, 3, 3000.0)])
+    assert p3.fraction_verdict(s)[0] == "not reproduced"
+
+
+def test_fraction_verdict_inconclusive_without_grokking():
+    s = summary([(0.5, 2, 0, math.nan), (0.9, 2, 0, math.nan)])
+    assert p3.fraction_verdict(s)[0] == p3.UNCLEAR
+    assert p3.fraction_verdict(summary([]))[0] == p3.UNCLEAR
+
+
+@pytest.mark.parametrize("mlp, lstm, verdict", [
+    (True, True, "reproduced"), (True, False, "partially reproduced"), (False, False, "not reproduced"),
+    (None, True, p3.UNCLEAR), (None, None, p3.UNCLEAR)])
+def test_arch_verdict_follows_the_stated_rule(mlp, lstm, verdict):
+    assert p3.arch_verdict(mlp, lstm) == verdict
+
+
+def best_table(adamw_acc, t_train=150.0):
+    rows = [("AdamW wd 1", 0.5, adamw_acc, t_train, 3), ("Adam lr 0.001", 0.5, 0.6, 150.0, 3)]
+    return pd.DataFrame(rows, columns=["optimizer", "frac", "best_test_acc", "t_train", "n"])
+
+
+def test_optimizer_verdict():
+    assert p3.optimizer_verdict(best_table(0.9))[0] == "reproduced"
+    assert p3.optimizer_verdict(best_table(0.4))[0] == "partially reproduced"
+    assert p3.optimizer_verdict(best_table(0.4, t_train=np.inf))[0] == "not reproduced"
+    assert p3.optimizer_verdict(best_table(0.1).assign(best_test_acc=0.1))[0] == p3.UNCLEAR
