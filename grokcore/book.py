@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 PROFILES = ("smoke", "quick", "paper")
@@ -439,3 +440,12 @@ def build_book(profile: str = "quick", root=None, log=print) -> dict[str, float]
         record_timing(name, profile, plans[name], times[name], p.root)
     build_html(p.root, log)
     return times
+
+
+def glue(name: str, value, display: bool = False):
+    """myst_nb.glue for chapter numbers. numpy scalars become plain Python first: their repr
+    (np.float64(...)) cannot take a format spec such as {glue:text}`key:.3g`."""
+    from myst_nb import glue as _glue
+    if isinstance(value, np.generic):
+        value = value.item()
+    return _glue(name, value, display=display)

@@ -137,12 +137,13 @@ class Transformer(EnsembleModule):
         q, k, v = qkv.view(E, N, T, 3, H, d // H).unbind(3)  # each (E, N, T, H, dh)
         if last_only:
             q = q[:, :, -1:]
-        q, k, v = (t.transpose(2, 3) for t in (q, k, v))  # (E, N, H, T|1, dh)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(d // H)  # (E, N, H, Tq, T)
+        # Sequences are 2-3 tokens long: broadcast-multiply-sum beats millions of tiny matmuls.
+        scores = (q[:, :, :, None] * k[:, :, None]).sum(-1) / math.sqrt(d // H)  # (E, N, Tq, T, H)
         if self.cfg.readout == "last" and not last_only:
-            mask = torch.ones(T, T, dtype=torch.bool, device=h_norm.device).triu(1)
+            mask = torch.ones(T, T, dtype=torch.bool, device=h_norm.device).triu(1)[:, :, None]
             scores = scores.masked_fill(mask, float("-inf"))
-        z = (scores.softmax(-1) @ v).transpose(2, 3).reshape(E, N, q.shape[-2], d)  # (E, N, Tq, d)
+        att = scores.softmax(3)
+        z = (att[..., None] * v[:, :, None]).sum(3).reshape(E, N, q.shape[2], d)  # (E, N, Tq, d)
         return elinear(z, getattr(self, f"W_o{i}"), getattr(self, f"b_o{i}"))
 
     def _blocks(self, x, shortcut=True, feats=None):
