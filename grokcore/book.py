@@ -225,6 +225,7 @@ def _env(p: Paths):
     os.environ["GROK_RESULTS"] = str(p.results)
     os.environ["GROK_CLAIMS_DIR"] = str(p.claims)
     os.environ["GROK_BOOK_ROOT"] = str(p.root)
+    os.environ["GROK_NO_PROGRESS"] = "1"  # training bars would be printed into the pages
 
 
 def execute(ch: Chapter, params: dict, root=None, progress: bool = True) -> float:
@@ -307,9 +308,11 @@ def write_claims_csv(root=None) -> Path:
     return out
 
 
-def publish_results(chapter: str, datasets, root=None) -> Path:
+def publish_results(chapter: str, datasets, root=None, append: bool = False) -> Path:
     """Write the datasets a chapter used into book/chapters/data/<chapter>.nc (one NetCDF group
-    per dataset, named by its key or config hash) so the page can offer them for download."""
+    per dataset, named by its key or config hash) so the page can offer them for download.
+    With `append`, the groups are added to the file an earlier call of this chapter wrote."""
+    import re
     p = Paths(Path(root) if root else find_root())
     items = datasets.items() if isinstance(datasets, dict) else ((d.attrs.get("config_hash", str(i)), d)
                                                                  for i, d in enumerate(datasets))
@@ -317,10 +320,13 @@ def publish_results(chapter: str, datasets, root=None) -> Path:
     out = p.data / f"{chapter}.nc"
     tmp = out.with_suffix(".nc.tmp")
     tmp.unlink(missing_ok=True)
+    if append and out.exists():
+        shutil.copy(out, tmp)
     for i, (key, ds) in enumerate(items):
         ds = ds.copy()
         ds.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float))}
-        ds.to_netcdf(tmp, mode="w" if i == 0 else "a", group=str(key), engine="netcdf4")
+        group = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(key)).strip("_") or str(i)
+        ds.to_netcdf(tmp, mode="a" if tmp.exists() else "w", group=group, engine="netcdf4")
     os.replace(tmp, out)
     return out
 
@@ -426,18 +432,90 @@ def check_site(root=None) -> list[str]:
     return problems
 
 
-def build_book(profile: str = "quick", root=None, log=print) -> dict[str, float]:
-    """Execute every chapter at `profile` (stopping at the first failure), then build and
-    check the HTML; returns the wall time of each chapter."""
+def _source_hash(ch: "Chapter", params: dict) -> str:
+    """What a chapter's executed page depends on: its notebook, its parameters and grokcore's
+    own source (results come from the store, keyed by config, so they need no entry here)."""
+    import hashlib
+    h = hashlib.sha256(ch.notebook.read_bytes())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stamp(p: Paths, name: str) -> Path:
+    return p.chapters / "_stamps" / f"{name}.txt"
+
+
+def up_to_date(ch: "Chapter", params: dict, root=None) -> bool:
+    """True when book/chapters/<name>.ipynb was executed from this very notebook, parameters and
+    grokcore source, and its verdicts are in place: re-executing it would change nothing."""
+    p = Paths(Path(root) if root else find_root())
+    st = _stamp(p, ch.name)
+    return (st.exists() and st.read_text().strip() == _source_hash(ch, params)
+            and (p.chapters / f"{ch.name}.ipynb").exists()
+            and (not ch.claims or (p.claims / f"{ch.name}.json").exists()))
+
+
+def mark_executed(ch: "Chapter", params: dict, root=None):
+    """Record what the chapter's page was executed from (see `up_to_date`)."""
+    st = _stamp(Paths(Path(root) if root else find_root()), ch.name)
+    st.parent.mkdir(parents=True, exist_ok=True)
+    st.write_text(_source_hash(ch, params) + "\n")
+
+
+def _execute_job(name: str, profile: str, params: dict, root: str, threads: int) -> tuple[str, float]:
+    """One chapter in a worker process: its own plan name and torch thread count, inherited by
+    the kernel that papermill starts."""
+    os.environ["GROK_PLAN"] = f"{name}-{profile}"  # the jobs `grok status` lists
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(threads)
+    ch = get_chapter(name, root)
+    wall = execute(ch, params, root, progress=False)
+    record_timing(name, profile, params, wall, root)
+    mark_executed(ch, params, root)
+    return name, wall
+
+
+def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
+               force: bool = False) -> dict[str, float]:
+    """Execute every chapter at `profile`, `jobs` at a time (each with cpus/jobs torch threads),
+    skipping chapters that are up to date unless `force`; stop at the first failure (chapters
+    already running finish, none starts); then build and check the HTML. Returns the wall time
+    of each chapter executed now."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
     p = Paths(Path(root) if root else find_root())
     chs = chapters(p.root)
     plans = {name: compose(ch, profile) for name, ch in chs.items()}  # all input checked first
-    times = {}
-    for name, ch in chs.items():
-        log(f"== {name} ({profile})")
-        os.environ["GROK_PLAN"] = f"{name}-{profile}"  # the jobs `grok status` lists
-        times[name] = execute(ch, plans[name], p.root)
-        record_timing(name, profile, plans[name], times[name], p.root)
+    todo = [n for n in chs if force or not up_to_date(chs[n], plans[n], p.root)]
+    if jobs > 1:  # longest first (by the last recorded time; unknown first): the pool drains evenly
+        last = json.loads(p.timings.read_text()) if p.timings.exists() else {}
+        todo.sort(key=lambda n: -last.get(n, {}).get("wall_s", float("inf")))
+    for n in chs:
+        if n not in todo:
+            log(f"== {n} ({profile}): up to date, not re-executed")
+    threads = max(1, (os.cpu_count() or 1) // max(1, jobs)) if jobs > 1 else 0
+    times, failure = {}, None
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+        running = {}
+        queue = list(todo)
+        while (queue and failure is None) or running:
+            while queue and failure is None and len(running) < max(1, jobs):
+                n = queue.pop(0)
+                log(f"== {n} ({profile})")
+                running[pool.submit(_execute_job, n, profile, plans[n], str(p.root), threads)] = n
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                n = running.pop(fut)
+                try:
+                    times[n] = fut.result()[1]
+                    log(f"   {n}: {times[n]:.1f} s")
+                except ChapterFailed as e:
+                    failure = failure or e
+    if failure is not None:
+        raise failure
     build_html(p.root, log)
     return times
 

@@ -27,6 +27,12 @@ def register(sub):
                        description="Execute every chapter at the profile (stops at the first failing "
                        "chapter), build the HTML with Jupyter Book (-W -n --keep-going) and check it.")
     b.add_argument("--profile", default="quick", help=f"one of {', '.join(book.PROFILES)} (default: quick)")
+    b.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="chapters executed at once, each with cpus/jobs torch threads (default: "
+                   "min(2, cpus); small models run about as fast on one thread as on two)")
+    b.add_argument("--force", action="store_true",
+                   help="re-execute every chapter, even those whose notebook, parameters and grokcore "
+                   "source are unchanged since their last execution (results still come from the store)")
     add_executor_args(b)
     b.set_defaults(func=cmd_book)
 
@@ -51,6 +57,7 @@ def cmd_run(args):
     try:
         wall = book.execute(ch, params, root)
         book.record_timing(ch.name, args.profile, params, wall, root)
+        book.mark_executed(ch, params, root)
         print(f"{ch.name}: {wall:.1f} s -> {book.Paths(root).chapters / (ch.name + '.ipynb')}")
         if not args.no_build:
             index = book.build_html(root, log=lambda m: print(m, file=sys.stderr))
@@ -65,15 +72,18 @@ def cmd_book(args):
     root = _checked(book.find_root)
     if args.profile not in book.PROFILES:
         fail(f"unknown profile {args.profile!r}; valid: {', '.join(book.PROFILES)}")
+    if args.jobs < 1:
+        fail(f"--jobs must be at least 1, got {args.jobs}")
     apply_executor_args(args)
     t0 = time.perf_counter()
     try:
-        times = _checked(book.build_book, args.profile, root, lambda m: print(m, file=sys.stderr))
+        times = _checked(book.build_book, args.profile, root, lambda m: print(m, file=sys.stderr),
+                         jobs=args.jobs, force=args.force)
     except book.ChapterFailed as e:
         sys.stderr.write(f"grok: book failed: {e}\n")
         return 1
     print(book.timings_table(root))
-    print(f"total {time.perf_counter() - t0:.1f} s ({len(times)} chapters); "
+    print(f"total {time.perf_counter() - t0:.1f} s ({len(times)} chapters executed, {args.jobs} at a time); "
           f"book: {book.Paths(root).html / 'index.html'}")
     return 0
 

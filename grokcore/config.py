@@ -33,7 +33,7 @@ class RunConfig:
     data_dir: str = ""           # image tasks: folder with MNIST IDX files ('' = MNIST-1D)
     # --- model
     model: str = "mlp"           # name in grokcore.models.MODELS
-    depth: int = 2               # MLP: hidden layers; transformer: blocks; LSTM: layers; deepmlp: Linear layers
+    depth: int = 1               # MLP: hidden layers; transformer: blocks; LSTM: layers; deepmlp: Linear layers
     width: int = 128             # MLP hidden width; transformer d_model; LSTM hidden size
     embed: int = 128             # token embedding width (MLP)
     combine: str = "concat"      # MLP input: 'sum' | 'concat' embeddings, or 'onehot'

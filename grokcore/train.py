@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -209,7 +210,10 @@ def _should_stop(cfg, alive, done, grokked_at, step, n_alive) -> bool:
 
 
 def _progress(cfg, E, enabled):
-    from tqdm.auto import tqdm
+    """A text progress bar on stderr; off inside `grok run/book` (GROK_NO_PROGRESS), where papermill
+    reports progress per cell and a bar would end up in the published page."""
+    from tqdm import tqdm  # plain text bar: tqdm.auto needs ipywidgets in a notebook
+    enabled = enabled and not os.environ.get("GROK_NO_PROGRESS")
     return tqdm(total=cfg.steps, desc=f"{cfg.model} {cfg.task} p={cfg.p} E={E}", unit="step",
                 file=sys.stderr, disable=not enabled, mininterval=0.5, leave=False)
 

@@ -27,6 +27,7 @@ def root(tmp_path):
     (["run", "intro_grokking", "--profile", "huge"], "valid: smoke, quick, paper"),
     (["run", "intro_grokking", "-p", "profile", "paper"], "--profile"),
     (["book", "--profile", "huge"], "valid: smoke, quick, paper"),
+    (["book", "--jobs", "0"], "--jobs must be at least 1"),
 ])
 def test_bad_input_is_one_line_exit_2_and_runs_nothing(root, monkeypatch, capsys, args, expect):
     from grokcore.cli import main
@@ -93,11 +94,29 @@ def test_failing_chapter_is_named_with_cell_and_old_html_marked_stale(root):
     old_html = root / "_build" / "html"
     old_html.mkdir(parents=True)
     (old_html / "index.html").write_text("old")
-    r = grok(root, "book", "--profile", "smoke", timeout=600)
+    r = grok(root, "book", "--profile", "smoke", "--jobs", "1", timeout=600)
     assert r.returncode == 1
     assert "chapter aaa_broken failed in cell 3" in r.stderr and "ValueError: boom" in r.stderr, r.stderr
     assert not old_html.exists() and (root / "_build" / "html-stale" / "STALE.txt").exists()
     assert not (root / "book" / "chapters" / "intro_grokking.ipynb").exists()  # stopped at the first failure
+
+
+def test_up_to_date_follows_notebook_parameters_and_outputs(root):
+    ch = book.get_chapter("p1_depth", root)
+    params = book.compose(ch, "smoke")
+    assert not book.up_to_date(ch, params, root)  # never executed
+    paths = book.Paths(root)
+    for f in (paths.chapters / "p1_depth.ipynb", paths.claims / "p1_depth.json"):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("{}")
+    book.mark_executed(ch, params, root)
+    assert book.up_to_date(ch, params, root)
+    assert not book.up_to_date(ch, {**params, "seeds": 5}, root)  # other parameters
+    (paths.claims / "p1_depth.json").unlink()
+    assert not book.up_to_date(ch, params, root)  # its verdicts are gone
+    (paths.claims / "p1_depth.json").write_text("{}")
+    ch.notebook.write_text(ch.notebook.read_text() + " ")
+    assert not book.up_to_date(ch, params, root)  # the notebook changed
 
 
 @pytest.mark.slow
@@ -122,6 +141,18 @@ def test_smoke_book_builds_and_passes_checks(tmp_path_factory):
     assert tuple(claims.columns) == COLUMNS
     assert sorted(claims["claim_id"]) == sorted(CLAIMS)
     assert "| intro_grokking | smoke |" in (root / "book" / "chapters" / "_timings.md").read_text()
+
+
+@pytest.mark.slow
+def test_rebuild_skips_up_to_date_chapters(tmp_path_factory):
+    root, r = smoke_book(tmp_path_factory)
+    assert r.returncode == 0
+    again = grok(root, "book", "--profile", "smoke", timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    for name in book.chapters(root):
+        assert f"== {name} (smoke): up to date, not re-executed" in again.stderr
+    assert "(0 chapters executed" in again.stdout
+    assert book.check_site(root) == []
 
 
 @pytest.mark.slow

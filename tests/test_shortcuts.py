@@ -38,3 +38,20 @@ def test_last_position_only_transformer_equals_full_computation():
         model, data = _model(model="transformer", depth=depth, width=16, heads=4, d_mlp=32, dtype="float64")
         x = data.x_test
         assert torch.allclose(model(x, shortcut=True), model(x, shortcut=False), atol=1e-10)
+
+
+def test_p2mlp_pairwise_product_equals_batched_matmul():
+    for per_seed in (False, True):
+        model, data = _model(model="p2mlp", width=16, act="relu", dtype="float64",
+                             split="per_seed" if per_seed else "shared")
+        x = data.x_train
+        grads = []
+        for reference in (False, True):
+            model.zero_grad()
+            h = model._hidden(x, reference=reference)
+            h.pow(2).sum().backward()
+            grads.append((h.detach(), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+        assert torch.allclose(grads[0][0], grads[1][0], atol=1e-10)
+        assert len(grads[0][1]) == 3
+        for g1, g2 in zip(grads[0][1], grads[1][1]):
+            assert torch.allclose(g1, g2, atol=1e-9)
