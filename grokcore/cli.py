@@ -66,6 +66,7 @@ TRAIN_FLAGS = {
     "p": (csv_of(int), "modulus p (prime for div)"),
     "frac": (csv_of(float), "train fraction of all valid pairs, in (0, 1)"),
     "split": (str_list, "'shared': one split for all members; 'per_seed': each seed its own split"),
+    "select": (str_list, "which pairs train: 'random', or 'diagonal' (k = round(frac*p) whole diagonals (a, a+d))"),
     "split_seed": (csv_of(int), "seed of the shared split"),
     "n_train": (csv_of(int), "image tasks: first N training examples (0 = all)"),
     "data_dir": (str_list, "image tasks: folder of MNIST IDX files"),

@@ -29,6 +29,7 @@ class RunConfig:
     frac: float = 0.5            # train fraction of all valid pairs
     split: str = "shared"        # 'shared': one split for all members; 'per_seed': split seed = init seed
     split_seed: int = 0          # used when split == 'shared'
+    select: str = "random"       # which pairs train: 'random', or 'diagonal' (whole diagonals, see tasks)
     n_train: int = 0             # image tasks: first N training examples (0 = all)
     data_dir: str = ""           # image tasks: folder with MNIST IDX files ('' = MNIST-1D)
     # --- model
@@ -141,6 +142,10 @@ def validate(cfg: RunConfig) -> None:
     choice("optimizer", cfg.optimizer, OPTIMIZERS)
     choice("combine", cfg.combine, ("sum", "concat", "onehot"))
     choice("split", cfg.split, ("shared", "per_seed"))
+    choice("select", cfg.select, ("random", "diagonal"))
+    if cfg.select == "diagonal" and cfg.task in TASKS and not 1 <= round(cfg.frac * cfg.p) < cfg.p:
+        raise ConfigError(f"select 'diagonal' trains on round(frac*p) whole diagonals; frac={cfg.frac} "
+                          f"gives {round(cfg.frac * cfg.p)} of p={cfg.p} (valid: 1 to p-1)")
     choice("norm", cfg.norm, ("pre", "none"))
     choice("readout", cfg.readout, ("last", "mean"))
     choice("loss", cfg.loss, ("ce", "mse"))

@@ -69,6 +69,20 @@ def split_indices(n: int, frac: float, seed: int) -> tuple[np.ndarray, np.ndarra
     return perm[:n_train], perm[n_train:]
 
 
+def diagonal_indices(x: np.ndarray, p: int, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A structured selection of the pairs x (N, 2): the training set is k = round(frac * p) whole
+    diagonals {(a, a + d mod p)} of the operation table, offsets d drawn by `seed`. Every value of
+    a and of b then appears exactly k times (and, for a + b, every sum too), where a random split
+    of the same size leaves these counts uneven. Pairs missing from x (e.g. b = 0 for division)
+    are skipped. Train indices are in random order."""
+    rng = np.random.default_rng(seed)
+    k = int(round(frac * p))
+    offsets = rng.permutation(p)[:k]
+    on = np.isin((x[:, 1] - x[:, 0]) % p, offsets)
+    tr, te = np.flatnonzero(on), np.flatnonzero(~on)
+    return rng.permutation(tr), te
+
+
 @dataclass
 class Data:
     """Train/test tensors. x is (N, 2) tokens or (N, F) floats when every member shares the
@@ -90,11 +104,15 @@ def make_data(cfg, device: torch.device | str = "cpu") -> Data:
     if cfg.task in IMAGE_TASKS:
         return _image_data(cfg, device)
     x, y = all_pairs(cfg.task, cfg.p)
+    if cfg.select == "diagonal":
+        split_indices_ = lambda n, frac, seed: diagonal_indices(x, cfg.p, frac, seed)  # noqa: E731
+    else:
+        split_indices_ = split_indices
     if cfg.split == "shared":
-        tr, te = split_indices(len(y), cfg.frac, cfg.split_seed)
+        tr, te = split_indices_(len(y), cfg.frac, cfg.split_seed)
         t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
         return Data(t(x[tr]), t(y[tr]), t(x[te]), t(y[te]), cfg.p, cfg.p)
-    parts = [split_indices(len(y), cfg.frac, m["split_seed"]) for m in cfg.members()]
+    parts = [split_indices_(len(y), cfg.frac, m["split_seed"]) for m in cfg.members()]
     stack = lambda idx, arr: torch.as_tensor(np.stack([arr[i] for i in idx]), device=device)  # noqa: E731
     trs, tes = [p[0] for p in parts], [p[1] for p in parts]
     return Data(stack(trs, x), stack(trs, y), stack(tes, x), stack(tes, y), cfg.p, cfg.p, per_member=True)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from grokcore import RunConfig
+from grokcore import ConfigError, RunConfig, validate
 from grokcore.tasks import TASKS, all_pairs, is_prime, make_data, split_indices
 
 
@@ -54,3 +54,26 @@ def test_shared_split_ignores_init_seed_and_per_seed_split_differs():
 
 def test_is_prime():
     assert [n for n in range(20) if is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19]
+
+
+def test_diagonal_selection_balances_operands_and_sums():
+    from grokcore.tasks import all_pairs, diagonal_indices
+    p, frac = 13, 0.4
+    x, y = all_pairs("add", p)
+    tr, te = diagonal_indices(x, p, frac, seed=3)
+    k = round(frac * p)
+    assert len(tr) == k * p and len(te) == p * p - k * p
+    assert len(np.intersect1d(tr, te)) == 0
+    for col in (x[tr, 0], x[tr, 1], y[tr]):  # every a, b and sum exactly k times
+        assert (np.bincount(col, minlength=p) == k).all()
+    assert len(np.unique((x[tr, 1] - x[tr, 0]) % p)) == k  # whole diagonals
+    again, _ = diagonal_indices(x, p, frac, seed=3)
+    other, _ = diagonal_indices(x, p, frac, seed=4)
+    assert np.array_equal(tr, again) and not np.array_equal(np.sort(tr), np.sort(other))
+    rand = make_data(RunConfig(task="add", p=p, frac=k * p / (p * p), split_seed=3))
+    assert rand.train_size() == len(tr)  # a random split of the same size, for comparisons
+
+
+def test_diagonal_selection_needs_at_least_one_diagonal():
+    with pytest.raises(ConfigError, match="valid: 1 to p-1"):
+        validate(RunConfig(task="add", p=13, frac=0.02, select="diagonal"))
