@@ -84,6 +84,7 @@ class Chapter:
     profiles: dict                      # profile -> {param: value} overrides
     notebook: Path
     params: dict = field(default_factory=dict)   # name -> default value (the quick profile)
+    minutes: dict = field(default_factory=dict)  # profile -> rough wall minutes: scheduling only
 
 
 def _literal(text: str):
@@ -120,7 +121,7 @@ def load_chapter(nb_yml: Path, with_params: bool = True) -> Chapter:
         raise BookError(f"{nb_yml}: unknown profile {bad[0]!r}; valid: {', '.join(PROFILES)}")
     ch = Chapter(name=nb_yml.stem, title=spec.get("title", nb_yml.stem), part=spec.get("part", ""),
                  claims=list(spec.get("claims") or []), profiles={k: dict(v or {}) for k, v in profiles.items()},
-                 notebook=nb)
+                 notebook=nb, minutes=dict(spec.get("minutes") or {}))
     if with_params:
         ch.params = notebook_params(nb)
     return ch
@@ -490,9 +491,16 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
     chs = chapters(p.root)
     plans = {name: compose(ch, profile) for name, ch in chs.items()}  # all input checked first
     todo = [n for n in chs if force or not up_to_date(chs[n], plans[n], p.root)]
-    if jobs > 1:  # longest first (by the last recorded time; unknown first): the pool drains evenly
+    if jobs > 1:  # longest first, so that the pool drains evenly: by the last recorded time at this
+        # profile, else by the chapter's `minutes` hint in its yml, else first (unknown)
         last = json.loads(p.timings.read_text()) if p.timings.exists() else {}
-        todo.sort(key=lambda n: -last.get(n, {}).get("wall_s", float("inf")))
+
+        def expected(n):
+            rec = last.get(n, {})
+            if rec.get("profile") == profile:
+                return rec["wall_s"]
+            return 60.0 * chs[n].minutes.get(profile, float("inf"))
+        todo.sort(key=lambda n: -expected(n))
     for n in chs:
         if n not in todo:
             log(f"== {n} ({profile}): up to date, not re-executed")
