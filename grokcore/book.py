@@ -164,21 +164,14 @@ def coerce(ch: Chapter, name: str, value):
             if isinstance(v, str) and v.lower() in ("true", "false", "1", "0", "yes", "no"):
                 return v.lower() in ("true", "1", "yes")
             raise bad()
-        if isinstance(like, int):
-            if isinstance(v, int) and not isinstance(v, bool):
-                return v
+        if isinstance(like, (int, float)):  # an int parameter takes ints only; a float one, ints too
+            kind = type(like)
+            numbers = (int,) if kind is int else (int, float)
+            if isinstance(v, numbers) and not isinstance(v, bool):
+                return kind(v)
             if isinstance(v, str):
                 try:
-                    return int(v)
-                except ValueError:
-                    raise bad() from None
-            raise bad()
-        if isinstance(like, float):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                return float(v)
-            if isinstance(v, str):
-                try:
-                    return float(v)
+                    return kind(v)
                 except ValueError:
                     raise bad() from None
             raise bad()
@@ -504,14 +497,13 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
     for n in chs:
         if n not in todo:
             log(f"== {n} ({profile}): up to date, not re-executed")
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs)) if jobs > 1 else 0
-    times, failure = {}, None
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
-        running = {}
-        queue = list(todo)
-        while (queue and failure is None) or running:
-            while queue and failure is None and len(running) < max(1, jobs):
-                n = queue.pop(0)
+    workers = max(1, jobs)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
+    times, failure, running = {}, None, {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        while (todo and failure is None) or running:
+            while todo and failure is None and len(running) < workers:
+                n = todo.pop(0)
                 log(f"== {n} ({profile})")
                 running[pool.submit(_execute_job, n, profile, plans[n], str(p.root), threads)] = n
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -83,6 +83,13 @@ def diagonal_indices(x: np.ndarray, p: int, frac: float, seed: int) -> tuple[np.
     return rng.permutation(tr), te
 
 
+def select_indices(cfg, x: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices into the pairs x by the config's `select` rule and split seed."""
+    if cfg.select == "diagonal":
+        return diagonal_indices(x, cfg.p, cfg.frac, seed)
+    return split_indices(len(x), cfg.frac, seed)
+
+
 @dataclass
 class Data:
     """Train/test tensors. x is (N, 2) tokens or (N, F) floats when every member shares the
@@ -104,15 +111,11 @@ def make_data(cfg, device: torch.device | str = "cpu") -> Data:
     if cfg.task in IMAGE_TASKS:
         return _image_data(cfg, device)
     x, y = all_pairs(cfg.task, cfg.p)
-    if cfg.select == "diagonal":
-        split_indices_ = lambda n, frac, seed: diagonal_indices(x, cfg.p, frac, seed)  # noqa: E731
-    else:
-        split_indices_ = split_indices
     if cfg.split == "shared":
-        tr, te = split_indices_(len(y), cfg.frac, cfg.split_seed)
+        tr, te = select_indices(cfg, x, cfg.split_seed)
         t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
         return Data(t(x[tr]), t(y[tr]), t(x[te]), t(y[te]), cfg.p, cfg.p)
-    parts = [split_indices_(len(y), cfg.frac, m["split_seed"]) for m in cfg.members()]
+    parts = [select_indices(cfg, x, m["split_seed"]) for m in cfg.members()]
     stack = lambda idx, arr: torch.as_tensor(np.stack([arr[i] for i in idx]), device=device)  # noqa: E731
     trs, tes = [p[0] for p in parts], [p[1] for p in parts]
     return Data(stack(trs, x), stack(trs, y), stack(tes, x), stack(tes, y), cfg.p, cfg.p, per_member=True)
