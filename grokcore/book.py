@@ -472,16 +472,29 @@ def _execute_job(name: str, profile: str, params: dict, root: str, threads: int)
     return name, wall
 
 
+def select(chs: dict, only) -> list[str]:
+    """Chapter names picked by `only` (chapter names and/or parts such as P3); all if empty."""
+    if not only:
+        return list(chs)
+    parts = sorted({ch.part for ch in chs.values() if ch.part})
+    bad = [o for o in only if o not in chs and o not in parts]
+    if bad:
+        raise BookError(f"unknown chapter or part {', '.join(map(repr, bad))}; valid: parts "
+                        f"{', '.join(parts)}; chapters {', '.join(chs)}")
+    return [n for n, ch in chs.items() if n in only or ch.part in only]
+
+
 def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
-               force: bool = False) -> dict[str, float]:
-    """Execute every chapter at `profile`, `jobs` at a time (each with cpus/jobs torch threads),
-    skipping chapters that are up to date unless `force`; stop at the first failure (chapters
-    already running finish, none starts); then build and check the HTML. Returns the wall time
-    of each chapter executed now."""
+               force: bool = False, only=None) -> dict[str, float]:
+    """Execute every chapter (or those picked by `only`, see `select`) at `profile`, `jobs` at
+    a time (each with cpus/jobs torch threads), skipping chapters that are up to date unless
+    `force`; stop at the first failure (chapters already running finish, none starts); then
+    build and check the HTML. Returns the wall time of each chapter executed now."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
     p = Paths(Path(root) if root else find_root())
     chs = chapters(p.root)
+    chs = {n: chs[n] for n in select(chs, only)}
     plans = {name: compose(ch, profile) for name, ch in chs.items()}  # all input checked first
     todo = [n for n in chs if force or not up_to_date(chs[n], plans[n], p.root)]
     if jobs > 1:  # longest first, so that the pool drains evenly: by the last recorded time at this
@@ -500,6 +513,7 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
     workers = max(1, jobs)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
     times, failure, running = {}, None, {}
+    t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         while (todo and failure is None) or running:
             while todo and failure is None and len(running) < workers:
@@ -516,6 +530,8 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
                     failure = failure or e
     if failure is not None:
         raise failure
+    if times:
+        log(f"== executed {len(times)} chapters in {time.perf_counter() - t0:.1f} s wall, {workers} at a time")
     build_html(p.root, log)
     return times
 

@@ -33,6 +33,9 @@ def register(sub):
     b.add_argument("--force", action="store_true",
                    help="re-execute every chapter, even those whose notebook, parameters and grokcore "
                    "source are unchanged since their last execution (results still come from the store)")
+    b.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                   help="execute only these chapters or parts (e.g. P3, or p3_fraction); the HTML "
+                   "is still built from every executed chapter")
     add_executor_args(b)
     b.set_defaults(func=cmd_book)
 
@@ -78,7 +81,7 @@ def cmd_book(args):
     t0 = time.perf_counter()
     try:
         times = _checked(book.build_book, args.profile, root, lambda m: print(m, file=sys.stderr),
-                         jobs=args.jobs, force=args.force)
+                         jobs=args.jobs, force=args.force, only=args.only)
     except book.ChapterFailed as e:
         sys.stderr.write(f"grok: book failed: {e}\n")
         return 1

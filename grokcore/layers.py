@@ -104,8 +104,43 @@ def eembed(tokens: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     N, T = tokens.shape[-2:]
     if tokens.dim() == 2:  # one index list for every member
         return torch.index_select(W, 1, tokens.reshape(-1)).view(E, N, T, d)
-    idx = tokens.reshape(E, N * T, 1).expand(E, N * T, d)
-    return torch.gather(W, 1, idx).view(E, N, T, d)
+    # one flat row index into (E*V, d): index_select (backward: index_add) is several times
+    # faster on CPU than gather/scatter_add with an index expanded over d
+    rows = (tokens.reshape(E, N * T) + V * torch.arange(E, device=tokens.device)[:, None]).reshape(-1)
+    return torch.index_select(W.reshape(E * V, d), 0, rows).view(E, N, T, d)
+
+
+class _PairSum(torch.autograd.Function):
+    """T_a[a] + T_b[b] for every example and member in one fused gather (embedding_bag), with a
+    backward of two index_adds into the stacked tables: about 1.6x faster on CPU than two
+    index_selects and an add under autograd (their backward also materialises the sum's grads)."""
+
+    @staticmethod
+    def forward(ctx, Ta, Tb, rows):
+        E, V, d = Ta.shape
+        ctx.save_for_backward(rows)
+        ctx.shape = (E, V, d)
+        table = torch.cat([Ta, Tb], 1).reshape(E * 2 * V, d)
+        return F.embedding_bag(rows, table, mode="sum").view(E, -1, d)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (rows,) = ctx.saved_tensors
+        E, V, d = ctx.shape
+        g = grad.reshape(-1, d)
+        gt = torch.zeros(E * 2 * V, d, dtype=grad.dtype, device=grad.device)
+        gt.index_add_(0, rows[:, 0], g).index_add_(0, rows[:, 1], g)
+        gt = gt.view(E, 2 * V, d)
+        return gt[:, :V], gt[:, V:], None
+
+
+def pair_sum(tokens: torch.Tensor, Ta: torch.Tensor, Tb: torch.Tensor) -> torch.Tensor:
+    """Ta[a] + Tb[b] per member. tokens: (N, 2) shared or (E, N, 2) per member; Ta, Tb:
+    (E, V, d). Returns (E, N, d); equals eembed(tokens[..., :1], Ta) + eembed(tokens[..., 1:], Tb)."""
+    E, V, d = Ta.shape
+    base = 2 * V * torch.arange(E, device=tokens.device).view(E, 1, 1)
+    rows = tokens.expand(E, *tokens.shape[-2:]) + base + torch.tensor([0, V], device=tokens.device)
+    return _PairSum.apply(Ta, Tb, rows.reshape(-1, 2))
 
 
 def eembed_onehot(tokens: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from .layers import ACTIVATIONS, EnsembleModule, eembed, eembed_onehot, elayernorm, elinear, one_hot
+from .layers import ACTIVATIONS, EnsembleModule, eembed, eembed_onehot, elayernorm, elinear, one_hot, pair_sum
 
 
 class MLP(EnsembleModule):
@@ -56,9 +56,7 @@ class MLP(EnsembleModule):
             Ta = Tb = torch.bmm(self.W_emb, W1)
         else:
             Ta, Tb = torch.bmm(self.W_emb, W1[:, :k]), torch.bmm(self.W_emb, W1[:, k:])
-        za = eembed(x[..., :1], Ta)[:, :, 0]  # (E, N, width)
-        zb = eembed(x[..., 1:], Tb)[:, :, 0]
-        return za + zb + self.b_h0[:, None, :]
+        return pair_sum(x, Ta + self.b_h0[:, None, :], Tb)  # (E, N, width); bias folded into T_a
 
     def _trunk(self, x, feats=None, fold=True):
         act, cfg = ACTIVATIONS[self.cfg.act], self.cfg
@@ -146,8 +144,35 @@ class Transformer(EnsembleModule):
         z = (att[..., None] * v[:, :, None]).sum(3).reshape(E, N, q.shape[2], d)  # (E, N, Tq, d)
         return elinear(z, getattr(self, f"W_o{i}"), getattr(self, f"b_o{i}"))
 
+    def _token_tables(self, x):
+        """Exact shortcut for one block without LayerNorm read out at '=': every key, value and
+        the query depend on one token only, so they are computed once per (position, token)
+        (2p + 1 rows) and gathered per example instead of 3 projections per example.
+        Returns the residual stream at '=' after attention, (E, N, d)."""
+        E, V, d = self.W_emb.shape
+        H = self.cfg.heads
+        dh = d // H
+        table = (self.W_emb[:, None] + self.W_pos[:, :2, None]).reshape(E, 2 * V, d)  # row t*V + token
+        h_eq = self.W_emb[:, V - 1] + self.W_pos[:, 2]  # (E, d): '=' at position 2
+        rows = elinear(torch.cat([table, h_eq[:, None]], 1), self.W_qkv0, self.b_qkv0)  # (E, 2V+1, 3d)
+        q = rows[:, -1, :d].view(E, 1, H, dh)
+        k, v = rows[..., d:2 * d], rows[..., 2 * d:]
+        scores = (k.view(E, -1, H, dh) * q).sum(-1) / math.sqrt(dh)  # (E, 2V+1, H)
+        tokens = x + torch.tensor([0, V], device=x.device)  # row of (position, token)
+        s01 = eembed(tokens, scores[:, :-1])  # (E, N, 2, H)
+        N = s01.shape[1]
+        s_eq = scores[:, -1:, None].expand(E, N, 1, H)  # '=' attending to itself: same for all
+        att = torch.cat([s01, s_eq], 2).softmax(2)  # (E, N, 3, H)
+        v01 = eembed(tokens, v[:, :-1].contiguous()).view(E, N, 2, H, dh)
+        z = (att[:, :, :2, :, None] * v01).sum(2) + att[:, :, 2, :, None] * v[:, -1].view(E, 1, H, dh)
+        return h_eq[:, None] + elinear(z.reshape(E, N, d), self.W_o0, self.b_o0)
+
     def _blocks(self, x, shortcut=True, feats=None):
         act = ACTIVATIONS[self.cfg.act]
+        if shortcut and feats is None and self.cfg.depth == 1 and self.cfg.norm != "pre" and self.cfg.readout == "last":
+            h = self._token_tables(x)
+            z = elinear(h, self.W_mlp1_0, self.b_mlp1_0)
+            return h + elinear(act(z), self.W_mlp2_0, self.b_mlp2_0)
         h = eembed(self._tokens(x), self.W_emb) + self.W_pos[:, None]  # (E, N, T, d)
         L = self.cfg.depth
         for i in range(L):

@@ -28,6 +28,7 @@ def root(tmp_path):
     (["run", "intro_grokking", "-p", "profile", "paper"], "--profile"),
     (["book", "--profile", "huge"], "valid: smoke, quick, paper"),
     (["book", "--jobs", "0"], "--jobs must be at least 1"),
+    (["book", "--only", "P9"], "valid: parts Introduction, P1, P2, P3, P4; chapters intro_grokking"),
 ])
 def test_bad_input_is_one_line_exit_2_and_runs_nothing(root, monkeypatch, capsys, args, expect):
     from grokcore.cli import main
@@ -48,6 +49,14 @@ def test_profile_sets_defaults_and_p_overrides_them():
     assert params["p"] == smoke["p"] != ch.params["p"]
     assert book.compose(ch, "quick") == {"profile": "quick"}
     assert isinstance(book.compose(ch, "quick", [("frac", "1")])["frac"], float)
+
+
+def test_only_picks_chapters_by_name_or_part():
+    chs = book.chapters(REPO)
+    assert book.select(chs, None) == list(chs)
+    p3 = book.select(chs, ["P3"])
+    assert p3 and all(chs[n].part == "P3" for n in p3) and "p3_fraction" in p3
+    assert book.select(chs, ["P3", "intro_grokking"]) == ["intro_grokking"] + p3
 
 
 def test_list_parameters_parse_from_commas_or_literals():

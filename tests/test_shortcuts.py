@@ -20,8 +20,10 @@ def test_embedding_lookup_equals_one_hot_matmul():
 
 
 def test_folded_first_layer_equals_embed_then_matmul():
-    for combine in ("sum", "concat", "onehot"):
-        model, data = _model(model="mlp", combine=combine, depth=2, width=16, embed=8, dtype="float64")
+    cases = [(c, a, s) for c in ("sum", "concat", "onehot") for a in ("relu", "gelu") for s in ("shared", "per_seed")]
+    for combine, act, split in cases:
+        model, data = _model(model="mlp", combine=combine, depth=2, width=16, embed=8, dtype="float64", act=act,
+                             split=split)
         x = data.x_train
         assert torch.allclose(model(x), model(x, fold=False), atol=1e-10), combine
         grads = []
@@ -34,10 +36,23 @@ def test_folded_first_layer_equals_embed_then_matmul():
 
 
 def test_last_position_only_transformer_equals_full_computation():
-    for depth in (1, 2):
-        model, data = _model(model="transformer", depth=depth, width=16, heads=4, d_mlp=32, dtype="float64")
-        x = data.x_test
-        assert torch.allclose(model(x, shortcut=True), model(x, shortcut=False), atol=1e-10)
+    """depth 1 without LayerNorm takes the per-token tables; depth 2 and pre-LN take the
+    last-position-only path. Values and gradients match the full computation, with one
+    split for all members and with a split per member."""
+    cases = [dict(depth=1), dict(depth=2), dict(depth=1, norm="pre"), dict(depth=1, split="per_seed")]
+    for kw in cases:
+        model, data = _model(model="transformer", width=16, heads=4, d_mlp=32, dtype="float64", **kw)
+        x = data.x_train
+        outs, grads = [], []
+        for shortcut in (True, False):
+            model.zero_grad()
+            out = model(x, shortcut=shortcut)
+            out.pow(2).sum().backward()
+            outs.append(out.detach())
+            grads.append([p.grad.clone() for p in model.parameters()])
+        assert torch.allclose(outs[0], outs[1], atol=1e-10), kw
+        for g1, g2 in zip(*grads):
+            assert torch.allclose(g1, g2, atol=1e-9), kw
 
 
 def test_p2mlp_pairwise_product_equals_batched_matmul():
