@@ -138,8 +138,11 @@ def pair_sum(tokens: torch.Tensor, Ta: torch.Tensor, Tb: torch.Tensor) -> torch.
     """Ta[a] + Tb[b] per member. tokens: (N, 2) shared or (E, N, 2) per member; Ta, Tb:
     (E, V, d). Returns (E, N, d); equals eembed(tokens[..., :1], Ta) + eembed(tokens[..., 1:], Tb)."""
     E, V, d = Ta.shape
-    base = 2 * V * torch.arange(E, device=tokens.device).view(E, 1, 1)
-    rows = tokens.expand(E, *tokens.shape[-2:]) + base + torch.tensor([0, V], device=tokens.device)
+    # row of (member e, operand j, token t) in the stacked tables: 2V*e + V*j + t; built with arange
+    # on the device, as a copy of a host list would be a blocking transfer every step on CUDA
+    dev = tokens.device
+    base = 2 * V * torch.arange(E, device=dev).view(E, 1, 1) + V * torch.arange(2, device=dev)
+    rows = tokens.expand(E, *tokens.shape[-2:]) + base
     return _PairSum.apply(Ta, Tb, rows.reshape(-1, 2))
 
 

@@ -158,7 +158,7 @@ class Transformer(EnsembleModule):
         q = rows[:, -1, :d].view(E, 1, H, dh)
         k, v = rows[..., d:2 * d], rows[..., 2 * d:]
         scores = (k.view(E, -1, H, dh) * q).sum(-1) / math.sqrt(dh)  # (E, 2V+1, H)
-        tokens = x + torch.tensor([0, V], device=x.device)  # row of (position, token)
+        tokens = x + V * torch.arange(2, device=x.device)  # row of (position, token); no host copy
         s01 = eembed(tokens, scores[:, :-1])  # (E, N, 2, H)
         N = s01.shape[1]
         s_eq = scores[:, -1:, None].expand(E, N, 1, H)  # '=' attending to itself: same for all
