@@ -82,6 +82,7 @@ TRAIN_FLAGS = {
     "d_mlp": (csv_of(int), "transformer FFN width"),
     "norm": (str_list, "transformer norm: pre or none"),
     "readout": (str_list, "transformer input: last ([a,b,=], last position) or mean ([a,b] pooled)"),
+    "init": (str_list, "transformer init: torch (nn.Linear defaults) or gpt2 (TransformerLens: N(0, 0.64/d_model), zero biases)"),
     "optimizer": (str_list, "adamw, adam or sgd (momentum, coupled weight decay)"),
     "lr": (csv_of(float), "learning rate (a list sweeps it inside one ensemble)"),
     "wd": (csv_of(float), "weight decay (a list sweeps it inside one ensemble)"),

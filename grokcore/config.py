@@ -45,6 +45,8 @@ class RunConfig:
     d_mlp: int = 512             # transformer FFN width
     norm: str = "none"           # transformer: 'pre' (LayerNorm) | 'none'
     readout: str = "last"        # transformer: 'last' ([a, b, =], last position) | 'mean' ([a, b] mean-pooled)
+    init: str = "torch"          # transformer: 'torch' (nn.Linear/Embedding-style) | 'gpt2' (TransformerLens:
+    #                              every weight N(0, (0.8/sqrt(d_model))^2), biases 0)
     # --- optimisation; MEMBER_FIELDS may be tuples
     optimizer: str = "adamw"     # name in grokcore.optim.OPTIMIZERS
     lr: float | tuple = 1e-3
@@ -148,6 +150,9 @@ def validate(cfg: RunConfig) -> None:
                           f"gives {round(cfg.frac * cfg.p)} of p={cfg.p} (valid: 1 to p-1)")
     choice("norm", cfg.norm, ("pre", "none"))
     choice("readout", cfg.readout, ("last", "mean"))
+    choice("init", cfg.init, ("torch", "gpt2"))
+    if cfg.init == "gpt2" and cfg.model != "transformer":
+        raise ConfigError(f"init 'gpt2' is for the transformer; model {cfg.model!r} takes init 'torch'")
     choice("loss", cfg.loss, ("ce", "mse"))
     choice("dtype", cfg.dtype, ("float32", "float64"))
     choice("loss_dtype", cfg.loss_dtype, ("float32", "float64"))

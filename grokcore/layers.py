@@ -35,6 +35,10 @@ class EnsembleModule(nn.Module):
         if matrix if matrix is not None else len(shape) == 2:
             self.matrix_names.append(name)
 
+    def reinit(self, rule):
+        """Change how declared parameters are drawn: rule(name) -> (init, scale), or None to keep."""
+        self._specs = [(n, shape, *(rule(n) or (init, scale))) for n, shape, init, scale in self._specs]
+
     def linear(self, name, fan_in, fan_out, bias=True):
         """PyTorch's nn.Linear default init: U(+-1/sqrt(fan_in)) for weight and bias."""
         bound = 1.0 / math.sqrt(fan_in)

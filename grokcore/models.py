@@ -114,6 +114,9 @@ class Transformer(EnsembleModule):
         if cfg.norm == "pre":
             self.layernorm("lnf", d)
         self.linear("head", d, n_classes)
+        if cfg.init == "gpt2":  # TransformerLens's default: one std for every weight, zero biases
+            self.reinit(lambda name: ("normal", 0.8 / math.sqrt(d)) if name.startswith("W_")
+                        else ("zeros", 0.0) if name.startswith("b_") else None)
 
     def _tokens(self, x):
         if self.cfg.readout == "last":

@@ -17,10 +17,11 @@ UNCLEAR = "inconclusive at this profile"
 def transformer(**kw) -> RunConfig:
     """P3's "simplified encoding" transformer: 1 block, d_model 128, 4 heads, d_mlp 512, ReLU,
     no LayerNorm, [a, b, =] read out at the last position; AdamW lr 1e-3, wd 1, betas
-    (0.9, 0.98), full batch, loss in float64, (a+b) mod 97."""
+    (0.9, 0.98), full batch, loss in float64, (a+b) mod 97. P3 ran the TransformerLens demo, so
+    the init is TransformerLens's: every weight N(0, (0.8/sqrt(d_model))^2), biases 0."""
     base = dict(task="add", p=97, model="transformer", depth=1, width=128, heads=4, d_mlp=512, act="relu",
-                norm="none", readout="last", optimizer="adamw", lr=1e-3, wd=1.0, betas=(0.9, 0.98),
-                loss_dtype="float64", batch_size=0)
+                norm="none", readout="last", init="gpt2", optimizer="adamw", lr=1e-3, wd=1.0,
+                betas=(0.9, 0.98), loss_dtype="float64", batch_size=0)
     return RunConfig(**{**base, **kw})
 
 
@@ -28,14 +29,14 @@ def mlp(**kw) -> RunConfig:
     """P3's MLP: two hidden ReLU layers of width 512 on concatenated 128-d embeddings of a and b
     (the embedding is our choice); Adam lr 1e-3, no weight decay, same betas and loss dtype."""
     base = dict(transformer().to_dict(), model="mlp", depth=2, width=512, embed=128, combine="concat",
-                optimizer="adam", wd=0.0)
+                init="torch", optimizer="adam", wd=0.0)
     return RunConfig(**{**base, **kw})
 
 
 def lstm(**kw) -> RunConfig:
     """P3's LSTM: one layer, hidden 20, over [a, b] with 20-d embeddings (our choice); Adam lr 1e-2."""
-    base = dict(transformer().to_dict(), model="lstm", depth=1, width=20, embed=20, optimizer="adam",
-                lr=1e-2, wd=0.0)
+    base = dict(transformer().to_dict(), model="lstm", depth=1, width=20, embed=20, init="torch",
+                optimizer="adam", lr=1e-2, wd=0.0)
     return RunConfig(**{**base, **kw})
 
 

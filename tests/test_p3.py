@@ -10,8 +10,8 @@ from grokcore.optim import EnsembleOptimizer
 
 def test_transformer_config_is_the_papers_simplified_encoding():
     c = p3.transformer()
-    assert (c.model, c.depth, c.width, c.heads, c.d_mlp, c.act, c.norm, c.readout) == \
-        ("transformer", 1, 128, 4, 512, "relu", "none", "last")
+    assert (c.model, c.depth, c.width, c.heads, c.d_mlp, c.act, c.norm, c.readout, c.init) == \
+        ("transformer", 1, 128, 4, 512, "relu", "none", "last", "gpt2")
     assert (c.optimizer, c.lr, c.wd, c.betas, c.loss_dtype, c.batch_size, c.p) == \
         ("adamw", (1e-3,), (1.0,), (0.9, 0.98), "float64", 0, 97)
 
@@ -89,3 +89,27 @@ def test_optimizer_verdict():
     assert p3.optimizer_verdict(best_table(0.4))[0] == "partially reproduced"
     assert p3.optimizer_verdict(best_table(0.4, t_train=np.inf))[0] == "not reproduced"
     assert p3.optimizer_verdict(best_table(0.1).assign(best_test_acc=0.1))[0] == p3.UNCLEAR
+
+
+def test_gpt2_init_is_transformerlens_default_and_only_for_the_transformer():
+    """init 'gpt2': every weight N(0, (0.8/sqrt(d_model))^2), every bias 0, LayerNorm 1/0;
+    'torch' keeps nn.Linear's nonzero uniform biases. Other models refuse 'gpt2'."""
+    import torch
+    from grokcore import ConfigError, RunConfig, validate
+    from grokcore.models import build_model
+    from grokcore.tasks import make_data
+    cfg = RunConfig(model="transformer", p=31, width=64, d_mlp=256, norm="pre", init="gpt2", seeds=(0, 1, 2))
+    model = build_model(cfg, make_data(cfg))
+    for name, p in model.named_parameters():
+        if name.startswith("W_"):
+            assert abs(p.std().item() / (0.8 / 64 ** 0.5) - 1) < 0.1, name
+        elif name.startswith("b_") or name.startswith("beta_"):
+            assert torch.all(p == 0), name
+        else:
+            assert torch.all(p == 1), name
+    torch_init = build_model(cfg.replace(init="torch"), make_data(cfg))
+    assert torch_init.b_head.abs().max() > 0
+    with pytest.raises(ConfigError, match="init 'gpt2' is for the transformer"):
+        validate(RunConfig(model="mlp", init="gpt2"))
+    with pytest.raises(ConfigError, match="valid: gpt2, torch"):
+        validate(RunConfig(init="xavier"))

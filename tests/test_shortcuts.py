@@ -70,3 +70,16 @@ def test_p2mlp_pairwise_product_equals_batched_matmul():
         assert len(grads[0][1]) == 3
         for g1, g2 in zip(grads[0][1], grads[1][1]):
             assert torch.allclose(g1, g2, atol=1e-9)
+
+
+def test_nuclear_norm_equals_sum_of_singular_values():
+    from grokcore.metrics import nuclear_norm
+    torch.manual_seed(0)
+    for shape in ((4, 9, 6), (4, 6, 9)):
+        W = torch.randn(shape)
+        W[1] *= 1e-30  # tiny and huge members stay finite and accurate
+        W[2] *= 1e30
+        want = torch.linalg.svdvals(W.double()).sum(-1)
+        assert torch.allclose(nuclear_norm(W), want, rtol=1e-10)
+    low_rank = torch.randn(2, 8, 1) @ torch.randn(2, 1, 8)  # rank 1: the other 7 values are ~0
+    assert torch.allclose(nuclear_norm(low_rank), torch.linalg.svdvals(low_rank.double()).sum(-1), rtol=1e-6)
