@@ -4,8 +4,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
-# Elsewhere, point this at PyTorch's CPU wheel index to avoid CUDA packages, e.g.
-# make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# TORCH_INDEX: the URL of a PyTorch CPU wheel index, added to pip's own index (from pip's
+# configuration or PIP_INDEX_URL) for the torch install only, where the default wheel would
+# pull CUDA packages. Empty: pip's configured index alone.
 TORCH_INDEX ?=
 PROFILE ?= quick
 STAMP := $(VENV)/.installed
@@ -16,9 +17,8 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# CPU wheel first, so the package's torch requirement is already met and pulls no CUDA.
-	$(BIN)/pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+	$(BIN)/pip install -q $(TORCH) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(BIN)/pip install -q -e '.[cluster,test]'
-	$(BIN)/python -m ipykernel install --user --name python3 >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from plain import PlainMLP, PlainTransformer, train_plain  # noqa: E402
 
 import grokcore as gc  # noqa: E402
-from grokcore.tasks import make_data  # noqa: E402
+from grokcore.core.tasks import make_data  # noqa: E402
 
 CONFIGS = {  # the foundation issue's reference MLP and P3's transformer
     "mlp": dict(model="mlp", p=97, frac=0.5, embed=128, width=128, depth=1, combine="concat", act="relu",

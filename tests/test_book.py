@@ -10,8 +10,12 @@ import pytest
 import yaml
 
 from bookfixture import REPO, copy_sources, grok, smoke_book
-from grokcore import book
-from grokcore.ledger import CLAIMS, COLUMNS
+from grokcore.book import build as bb
+from grokcore.book import chapters as bc
+from grokcore.book import execute as bx
+from grokcore.book import page
+from grokcore.book import site as bs
+from grokcore.claims.ledger import CLAIMS, COLUMNS
 
 
 @pytest.fixture
@@ -42,52 +46,52 @@ def test_bad_input_is_one_line_exit_2_and_runs_nothing(root, monkeypatch, capsys
 
 
 def test_profile_sets_defaults_and_p_overrides_them():
-    ch = book.get_chapter("intro_grokking", REPO)
+    ch = bc.get_chapter("intro_grokking", REPO)
     smoke = ch.profiles["smoke"]
-    params = book.compose(ch, "smoke", [("seeds", "4")])
+    params = bc.compose(ch, "smoke", [("seeds", "4")])
     assert params["seeds"] == 4 and params["profile"] == "smoke"
     assert params["p"] == smoke["p"] != ch.params["p"]
-    assert book.compose(ch, "quick") == {"profile": "quick"}
-    assert isinstance(book.compose(ch, "quick", [("frac", "1")])["frac"], float)
+    assert bc.compose(ch, "quick") == {"profile": "quick"}
+    assert isinstance(bc.compose(ch, "quick", [("frac", "1")])["frac"], float)
 
 
 def test_only_picks_chapters_by_name_or_part():
-    chs = book.chapters(REPO)
-    assert book.select(chs, None) == list(chs)
-    p3 = book.select(chs, ["P3"])
+    chs = bc.chapters(REPO)
+    assert bc.select(chs, None) == list(chs)
+    p3 = bc.select(chs, ["P3"])
     assert p3 and all(chs[n].part == "P3" for n in p3) and "p3_fraction" in p3
-    assert book.select(chs, ["P3", "intro_grokking"]) == ["intro_grokking"] + p3
+    assert bc.select(chs, ["P3", "intro_grokking"]) == ["intro_grokking"] + p3
 
 
 def test_list_parameters_parse_from_commas_or_literals():
-    ch = book.Chapter("x", "x", "", [], {}, Path("x.ipynb"), params={"depths": [2, 4], "wds": [1e-3]})
-    assert book.coerce(ch, "depths", "1,8") == [1, 8]
-    assert book.coerce(ch, "wds", "[0.1, 1]") == [0.1, 1.0]
-    with pytest.raises(book.BookError, match="expects list"):
-        book.coerce(ch, "depths", "two,four")
+    ch = bc.Chapter("x", "x", "", [], {}, Path("x.ipynb"), params={"depths": [2, 4], "wds": [1e-3]})
+    assert bc.coerce(ch, "depths", "1,8") == [1, 8]
+    assert bc.coerce(ch, "wds", "[0.1, 1]") == [0.1, 1.0]
+    with pytest.raises(bc.BookError, match="expects list"):
+        bc.coerce(ch, "depths", "two,four")
 
 
 def test_every_chapter_yml_is_valid_and_in_the_toc():
-    toc_files = book.toc_pages(yaml.safe_load((REPO / "_toc.yml").read_text()))
-    for name, ch in book.chapters(REPO).items():
+    toc_files = bs.toc_pages(yaml.safe_load((REPO / "_toc.yml").read_text()))
+    for name, ch in bc.chapters(REPO).items():
         assert f"book/chapters/{name}" in toc_files, f"{name} is missing from _toc.yml"
         assert set(ch.claims) <= set(CLAIMS), f"{name} names unknown claim ids"
         assert "profile" in ch.params, f"{name}'s parameters cell lacks `profile`"
         for prof in ch.profiles:
-            book.compose(ch, prof)  # every profile override has a known name and a valid type
+            bc.compose(ch, prof)  # every profile override has a known name and a valid type
     for chapter in {c[1] for c in CLAIMS.values()}:
         assert f"book/chapters/{chapter}" in toc_files, f"claims' chapter {chapter} is missing from _toc.yml"
 
 
 def test_pruned_toc_keeps_only_existing_pages_and_drops_empty_parts(root):
-    toc = book.pruned_toc(root)
-    pages = book.toc_pages(toc)
+    toc = bs.pruned_toc(root)
+    pages = bs.toc_pages(toc)
     assert pages == ["book/intro", "book/reproducing", "book/references"]  # nothing executed yet
     assert [p["caption"] for p in toc["parts"]] == ["Reproducing this book", "References"]
     chapters = root / "book" / "chapters"
     chapters.mkdir()
     (chapters / "intro_grokking.ipynb").write_text("{}")
-    assert "book/chapters/intro_grokking" in book.toc_pages(book.pruned_toc(root))
+    assert "book/chapters/intro_grokking" in bs.toc_pages(bs.pruned_toc(root))
 
 
 def test_failing_chapter_is_named_with_cell_and_old_html_marked_stale(root):
@@ -111,34 +115,34 @@ def test_failing_chapter_is_named_with_cell_and_old_html_marked_stale(root):
 
 
 def test_up_to_date_follows_notebook_parameters_and_outputs(root):
-    ch = book.get_chapter("p1_depth", root)
-    params = book.compose(ch, "smoke")
-    assert not book.up_to_date(ch, params, root)  # never executed
-    paths = book.Paths(root)
+    ch = bc.get_chapter("p1_depth", root)
+    params = bc.compose(ch, "smoke")
+    assert not bx.up_to_date(ch, params, root)  # never executed
+    paths = bc.Paths(root)
     for f in (paths.chapters / "p1_depth.ipynb", paths.claims / "p1_depth.json"):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text("{}")
-    book.mark_executed(ch, params, root)
-    assert book.up_to_date(ch, params, root)
-    assert not book.up_to_date(ch, {**params, "seeds": 5}, root)  # other parameters
+    bx.mark_executed(ch, params, root)
+    assert bx.up_to_date(ch, params, root)
+    assert not bx.up_to_date(ch, {**params, "seeds": 5}, root)  # other parameters
     (paths.claims / "p1_depth.json").unlink()
-    assert not book.up_to_date(ch, params, root)  # its verdicts are gone
+    assert not bx.up_to_date(ch, params, root)  # its verdicts are gone
     (paths.claims / "p1_depth.json").write_text("{}")
     ch.notebook.write_text(ch.notebook.read_text() + " ")
-    assert not book.up_to_date(ch, params, root)  # the notebook changed
+    assert not bx.up_to_date(ch, params, root)  # the notebook changed
 
 
 @pytest.mark.slow
 def test_smoke_book_builds_and_passes_checks(tmp_path_factory):
     root, r = smoke_book(tmp_path_factory)
     assert r.returncode == 0, r.stdout[-3000:]
-    assert book.check_site(root) == []
+    assert bs.check_site(root) == []
     html = root / "_build" / "html"
-    for page in book.toc_pages(book.pruned_toc(root)):
+    for page in bs.toc_pages(bs.pruned_toc(root)):
         assert (html / f"{page}.html").exists(), page
-    names = set(book.chapters(root))
+    names = set(bc.chapters(root))
     executed = {p.stem for p in (root / "book" / "chapters").glob("*.ipynb")}
-    assert executed == names | {book.LEDGER}
+    assert executed == names | {bc.LEDGER}
     for name in names:  # every chapter is in the built toc, with a figure and no error output
         nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
         outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
@@ -158,10 +162,10 @@ def test_rebuild_skips_up_to_date_chapters(tmp_path_factory):
     assert r.returncode == 0
     again = grok(root, "book", "--profile", "smoke", timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
-    for name in book.chapters(root):
+    for name in bc.chapters(root):
         assert f"== {name} (smoke): up to date, not re-executed" in again.stderr
     assert "(0 chapters executed" in again.stdout
-    assert book.check_site(root) == []
+    assert bs.check_site(root) == []
 
 
 @pytest.mark.slow

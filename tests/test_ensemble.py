@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import grokcore.tasks as tasks
+import grokcore.core.tasks as tasks
 from grokcore import RunConfig, train
 
 BASE = dict(p=11, frac=0.5, steps=25, eval_every=5, eval_log_points=2, early_stop=False, width=16, embed=8)
@@ -31,7 +31,7 @@ def fake_images(cfg):
 
 @pytest.fixture(autouse=True)
 def _fake_task(monkeypatch):
-    monkeypatch.setitem(tasks.IMAGE_TASKS, "fake_images", "test_ensemble:fake_images")
+    monkeypatch.setitem(tasks.IMAGE_TASKS, "fake_images", fake_images)
 
 
 def single_runs(cfg):

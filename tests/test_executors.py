@@ -13,9 +13,9 @@ import pytest
 import xarray as xr
 
 from grokcore import RunConfig, StoreError, run, run_many
-from grokcore import executors as ex
+from grokcore.results import executors as ex
 from grokcore.cli import main
-from grokcore.store import path_for
+from grokcore.results.store import path_for
 
 pytest.importorskip("distributed")
 pytest.importorskip("submitit")

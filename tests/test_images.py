@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grokcore import RunConfig
-from grokcore.images import ImageDataError, MNIST_FILES, load_mnist, load_mnist1d, read_idx
+from grokcore.core.images import ImageDataError, MNIST_FILES, load_mnist, load_mnist1d, read_idx
 
 
 def write_idx(path, array, gz=False):

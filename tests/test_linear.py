@@ -3,8 +3,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grokcore import linear as L
-from grokcore.config import ConfigError
+from grokcore import run
+from grokcore.claims import stats
+from grokcore.core import linear as L
+from grokcore.results import tables
+from grokcore.core.config import ConfigError
 
 SMALL = dict(n=20, s=2, N=12, lr=0.5, init_scale=1e-6, steps=3000, eval_every=100, tol=1e-2)
 
@@ -30,11 +33,11 @@ def test_invalid_configs_name_the_problem():
 
 def test_l1_recovers_sparse_signal_after_memorising_and_l2_does_not():
     ds = L.train_linear(L.LinearConfig(reg="l1", beta=5e-4, seeds=(1, 2), **SMALL))
-    df = L.members_table(ds)
+    df = tables.linear_members_table(ds)
     assert df["grokked"].all(), df
     assert (df["t2"] > df["t1"]).all()  # memorisation comes first
     ds2 = L.train_linear(L.LinearConfig(reg="l2", beta=1e-3, seeds=(1, 2), **SMALL))
-    df2 = L.members_table(ds2)
+    df2 = tables.linear_members_table(ds2)
     assert (df2["final_train_err"] < 1e-2).all()  # it fits the data ...
     assert (df2["final_test_err"] > 0.1).all()    # ... with the wrong signal
 
@@ -56,8 +59,8 @@ def test_coherent_rows_are_basis_vectors_and_mask_has_N_entries():
 
 def test_results_are_cached_in_the_store(tmp_path):
     cfg = L.LinearConfig(reg="l1", beta=5e-4, **{**SMALL, "steps": 200})
-    a = L.run(cfg, root=tmp_path)
-    b = L.run(cfg, root=tmp_path)
+    a = run(cfg, root=tmp_path, progress=False)
+    b = run(cfg, root=tmp_path, progress=False)
     assert a.attrs["cached"] == 0 and b.attrs["cached"] == 1
     np.testing.assert_array_equal(a["test_err"].values, b["test_err"].values)
 
@@ -65,5 +68,5 @@ def test_results_are_cached_in_the_store(tmp_path):
 def test_slope_of_inverse_law_is_minus_one():
     ab = np.array([1e-5, 1e-4, 1e-3] * 3)
     df = pd.DataFrame({"alpha_beta": ab, "delay": 3.0 / ab * np.repeat([1.0, 1.1, 0.9], 3), "seed": np.repeat([0, 1, 2], 3)})
-    point, lo, hi = L.slope_ci(df)
+    point, lo, hi = stats.slope_ci(df)
     assert point == pytest.approx(-1.0, abs=1e-6) and lo <= -1.0 + 1e-9 and hi >= -1.0 - 1e-9

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from grokcore.optim import EnsembleOptimizer, clip_grad_norms
+from grokcore.core.optim import EnsembleOptimizer, clip_grad_norms
 
 
 def _grad_fn(p):

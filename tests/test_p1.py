@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from grokcore import p1
+from grokcore.claims import p1
 
 
 def test_mlp_config_is_the_papers_baseline():

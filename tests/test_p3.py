@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grokcore import p3
-from grokcore.optim import EnsembleOptimizer
+from grokcore.claims import p3
+from grokcore.core.optim import EnsembleOptimizer
 
 
 def test_transformer_config_is_the_papers_simplified_encoding():
@@ -96,8 +96,8 @@ def test_gpt2_init_is_transformerlens_default_and_only_for_the_transformer():
     'torch' keeps nn.Linear's nonzero uniform biases. Other models refuse 'gpt2'."""
     import torch
     from grokcore import ConfigError, RunConfig, validate
-    from grokcore.models import build_model
-    from grokcore.tasks import make_data
+    from grokcore.core.models import build_model
+    from grokcore.core.tasks import make_data
     cfg = RunConfig(model="transformer", p=31, width=64, d_mlp=256, norm="pre", init="gpt2", seeds=(0, 1, 2))
     model = build_model(cfg, make_data(cfg))
     for name, p in model.named_parameters():

@@ -2,9 +2,9 @@
 import torch
 
 from grokcore import RunConfig
-from grokcore.layers import eembed, eembed_onehot
-from grokcore.models import build_model
-from grokcore.tasks import make_data
+from grokcore.core.layers import eembed, eembed_onehot
+from grokcore.core.models import build_model
+from grokcore.core.tasks import make_data
 
 
 def _model(**kw):
@@ -73,7 +73,7 @@ def test_p2mlp_pairwise_product_equals_batched_matmul():
 
 
 def test_nuclear_norm_equals_sum_of_singular_values():
-    from grokcore.metrics import nuclear_norm
+    from grokcore.core.metrics import nuclear_norm
     torch.manual_seed(0)
     for shape in ((4, 9, 6), (4, 6, 9)):
         W = torch.randn(shape)

@@ -5,8 +5,8 @@ import xarray as xr
 
 import importlib
 from grokcore import RunConfig, StoreError, run
-from grokcore.metrics import eval_steps, grok_times
-from grokcore.store import load, path_for, save
+from grokcore.core.metrics import eval_steps, grok_times
+from grokcore.results.store import load, path_for, save
 
 CFG = RunConfig(p=11, frac=0.5, steps=10, eval_every=5, width=8, embed=4, seeds=(0, 1))
 
@@ -17,7 +17,7 @@ def test_cached_config_returns_without_training(store, monkeypatch):
 
     def boom(*a, **k):
         raise AssertionError("trained although the results file exists")
-    monkeypatch.setattr(importlib.import_module("grokcore.train"), "train", boom)
+    monkeypatch.setattr(importlib.import_module("grokcore.core.train"), "train", boom)
     again = run(CFG, progress=False)
     assert again.attrs["cached"] == 1
     xr.testing.assert_identical(first.drop_attrs(), again.drop_attrs())

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from grokcore import ConfigError, RunConfig, validate
-from grokcore.tasks import TASKS, all_pairs, is_prime, make_data, split_indices
+from grokcore.core.tasks import TASKS, all_pairs, is_prime, make_data, split_indices
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -57,7 +57,7 @@ def test_is_prime():
 
 
 def test_diagonal_selection_balances_operands_and_sums():
-    from grokcore.tasks import all_pairs, diagonal_indices
+    from grokcore.core.tasks import all_pairs, diagonal_indices
     p, frac = 13, 0.4
     x, y = all_pairs("add", p)
     tr, te = diagonal_indices(x, p, frac, seed=3)

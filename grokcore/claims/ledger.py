@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-VERDICTS = ("reproduced", "partially reproduced", "not reproduced", "inconclusive at this profile")
+from ..results._atomic import write_text
+from . import p1, p2, p3, p4, rules  # noqa: F401  (importing a paper's module registers its rules)
+from .rules import VERDICTS
+
 COLUMNS = ("claim_id", "paper", "chapter", "claim", "paper_value", "our_value", "ci_low", "ci_high",
-           "n_seeds", "profile", "verdict", "note")
+           "n_seeds", "profile", "verdict", "firmness", "spread", "seeds_to_firm", "note")
 
 # claim id -> (paper, chapter, short claim, paper's value)   [from shared/papers.md]
 CLAIMS = {
@@ -63,12 +66,12 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
         out.append({"claim_id": cid, "paper": paper, "chapter": chapter, "claim": claim,
                     "paper_value": paper_value, "our_value": str(r.get("our_value", "")),
                     "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "n_seeds": r.get("n_seeds"),
-                    "profile": profile, "verdict": r["verdict"], "note": r.get("note", "")})
+                    "profile": profile, "verdict": r["verdict"], "firmness": r.get("firmness"),
+                    "spread": r.get("spread", ""), "seeds_to_firm": r.get("seeds_to_firm", ""),
+                    "note": r.get("note", "")})
     d = Path(folder) if folder else claims_dir()
-    d.mkdir(parents=True, exist_ok=True)
-    tmp = d / f".{chapter}.json.tmp"
-    tmp.write_text(json.dumps([{k: _plain(v) for k, v in r.items()} for r in out], indent=1, allow_nan=False))
-    os.replace(tmp, d / f"{chapter}.json")
+    write_text(d / f"{chapter}.json",
+               json.dumps([{k: _plain(v) for k, v in r.items()} for r in out], indent=1, allow_nan=False))
     return pd.DataFrame(out, columns=COLUMNS).set_index("claim_id")
 
 
@@ -97,5 +100,23 @@ def ledger(folder=None) -> pd.DataFrame:
         rows.append(recorded.get(cid) or {
             "claim_id": cid, "paper": paper, "chapter": chapter, "claim": claim, "paper_value": paper_value,
             "our_value": "", "ci_low": None, "ci_high": None, "n_seeds": None, "profile": "",
-            "verdict": "inconclusive at this profile", "note": "not yet run"})
+            "verdict": "inconclusive at this profile", "firmness": None, "spread": "",
+            "seeds_to_firm": "", "note": "not yet run"})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = 200, **opts) -> dict:
+    """Apply the registered rule of `claim_id` to `df` and return the ledger row: verdict, our
+    value, CI, seeds, note, firmness (share of resamples agreeing), the verdict spread over
+    resamples, and, for a fragile verdict, the seeds that would firm it up."""
+    if claim_id not in rules.RULES:
+        raise ValueError(f"no rule for claim id {claim_id!r}; valid: {', '.join(sorted(rules.RULES))}")
+    r = rules.RULES[claim_id]
+    v = r.fn(df, **opts)
+    share, dist = rules.firmness(r, df, v.verdict, n=n_resamples, **opts)
+    row = {"claim_id": claim_id, "verdict": v.verdict, "our_value": v.our_value, "ci_low": v.ci_low,
+           "ci_high": v.ci_high, "n_seeds": v.n_seeds, "note": v.note, "firmness": round(share, 3),
+           "spread": "; ".join(f"{k} {p:.0%}" for k, p in dist.items()),
+           "seeds_to_firm": rules.seeds_to_firm(r, df, v.verdict, v.n_seeds, **opts) if share < rules.FRAGILE else "",
+           "extra": v.extra}
+    return row

@@ -10,11 +10,44 @@ from __future__ import annotations
 
 import torch
 
-OPTIMIZERS = ("adamw", "adam", "sgd")
-
-
 def _view(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return v.view((-1,) + (1,) * (p.dim() - 1))  # (E,) -> (E, 1, ..., 1)
+
+
+def _adam_step(opt, state, p, g, lr_v):
+    m, v = state
+    m.lerp_(g, 1 - opt.b1)
+    v.mul_(opt.b2).addcmul_(g, g, value=1 - opt.b2)
+    bc1 = 1 - opt.b1 ** opt.t
+    bc2 = 1 - opt.b2 ** opt.t
+    denom = (v.sqrt() / bc2 ** 0.5).add_(opt.eps)
+    p.sub_((lr_v / bc1) * m / denom)
+
+
+def adamw(opt, state, p, g, lr_v, wd_v):
+    """torch.optim.AdamW: decay decoupled from the gradient."""
+    p.mul_(1 - lr_v * wd_v)
+    _adam_step(opt, state, p, g, lr_v)
+
+
+def adam(opt, state, p, g, lr_v, wd_v):
+    """torch.optim.Adam: decay added to the gradient."""
+    _adam_step(opt, state, p, g + wd_v * p, lr_v)
+
+
+def sgd(opt, state, p, g, lr_v, wd_v):
+    """torch.optim.SGD with momentum and coupled weight decay."""
+    (buf,) = state
+    g = g + wd_v * p
+    if opt.t == 1:  # PyTorch starts the momentum buffer at the first gradient
+        buf.copy_(g)
+    else:
+        buf.mul_(opt.momentum).add_(g)
+    p.sub_(lr_v * buf)
+
+
+# name -> (update rule, number of state buffers per parameter)
+OPTIMIZERS = {"adamw": (adamw, 2), "adam": (adam, 2), "sgd": (sgd, 1)}
 
 
 class EnsembleOptimizer:
@@ -23,13 +56,11 @@ class EnsembleOptimizer:
             raise ValueError(f"unknown optimizer {kind!r}; valid: {', '.join(OPTIMIZERS)}")
         self.params = list(params)
         self.kind, self.lr, self.wd = kind, lr, wd  # lr, wd: (E,) tensors on the params' device
+        self.update, n_state = OPTIMIZERS[kind]
         self.b1, self.b2 = betas
         self.momentum, self.eps = momentum, eps
         self.t = 0
-        if kind == "sgd":
-            self.state = [torch.zeros_like(p) for p in self.params]
-        else:
-            self.state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
+        self.state = [tuple(torch.zeros_like(p) for _ in range(n_state)) for p in self.params]
 
     @torch.no_grad()
     def step(self, alive: torch.Tensor, lr_scale: float = 1.0):
@@ -37,34 +68,11 @@ class EnsembleOptimizer:
         non-finite gradients are zeroed in place, so their optimizer state stays finite."""
         self.t += 1
         lr = self.lr * (alive * lr_scale)
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
                 continue
-            g = g.nan_to_num_(0.0, 0.0, 0.0)
-            lr_v, wd_v = _view(lr, p), _view(self.wd, p)
-            if self.kind == "adamw":
-                p.mul_(1 - lr_v * wd_v)
-                self._adam(i, p, g, lr_v)
-            elif self.kind == "adam":
-                self._adam(i, p, g + wd_v * p, lr_v)
-            else:
-                g = g + wd_v * p
-                buf = self.state[i]
-                if self.t == 1:  # PyTorch starts the momentum buffer at the first gradient
-                    buf.copy_(g)
-                else:
-                    buf.mul_(self.momentum).add_(g)
-                p.sub_(lr_v * buf)
-
-    def _adam(self, i, p, g, lr_v):
-        m, v = self.state[i]
-        m.lerp_(g, 1 - self.b1)
-        v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
-        bc1 = 1 - self.b1 ** self.t
-        bc2 = 1 - self.b2 ** self.t
-        denom = (v.sqrt() / bc2 ** 0.5).add_(self.eps)
-        p.sub_((lr_v / bc1) * m / denom)
+            g = p.grad.nan_to_num_(0.0, 0.0, 0.0)
+            self.update(self, state, p, g, _view(lr, p), _view(self.wd, p))
 
 
 def clip_grad_norms(params, max_norm: float) -> torch.Tensor:

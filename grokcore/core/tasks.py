@@ -1,12 +1,11 @@
 """Tasks: modular binary operations over Z_p, split into train and test tensors on the device.
 
 A task is one entry of `TASKS` (name -> `Task`); a new operation is one more entry.
-Image classification data for the deep-MLP chapters live in `grokcore.images` and are
+Image classification data for the deep-MLP chapters live in `grokcore.core.images` and are
 reached through `IMAGE_TASKS`.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,10 +36,11 @@ TASKS: dict[str, Task] = {
     "cube_ab": Task(lambda a, b, p: (a ** 3 + a * b) % p),
 }
 
-# Image data sets: name -> "module:function" returning (x_train, y_train, x_test, y_test) numpy arrays.
+# Image data sets: name -> the function of grokcore.core.images returning (x_train, y_train,
+# x_test, y_test) numpy arrays (imported only when an image task is used), or such a function.
 IMAGE_TASKS: dict[str, str] = {
-    "mnist": "grokcore.images:load_mnist",
-    "mnist1d": "grokcore.images:load_mnist1d",
+    "mnist": "load_mnist",
+    "mnist1d": "load_mnist1d",
 }
 
 
@@ -122,8 +122,9 @@ def make_data(cfg, device: torch.device | str = "cpu") -> Data:
 
 
 def _image_data(cfg, device) -> Data:
-    module, fn = IMAGE_TASKS[cfg.task].split(":")
-    loader = getattr(importlib.import_module(module), fn)
+    from . import images
+    loader = IMAGE_TASKS[cfg.task]
+    loader = loader if callable(loader) else getattr(images, loader)
     x_tr, y_tr, x_te, y_te = loader(cfg)
     dt = getattr(torch, cfg.dtype)
     t = lambda a, d=None: torch.as_tensor(a, device=device, dtype=d)  # noqa: E731

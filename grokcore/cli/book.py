@@ -6,9 +6,9 @@ import os
 import sys
 import time
 
-from . import book
-from .cli import fail
-from .executors import add_executor_args, apply_executor_args
+from ..book import build, chapters, execute, site
+from ..results.executors import add_executor_args, apply_executor_args
+from .common import fail
 
 
 def register(sub):
@@ -16,7 +16,7 @@ def register(sub):
                        description="Execute notebooks/CHAPTER.ipynb into book/chapters/ with the profile's "
                        "parameters, then your -p overrides, and rebuild the HTML book.")
     r.add_argument("chapter", help="chapter name (see `grok chapters`)")
-    r.add_argument("--profile", default="quick", help=f"one of {', '.join(book.PROFILES)} (default: quick)")
+    r.add_argument("--profile", default="quick", help=f"one of {', '.join(chapters.PROFILES)} (default: quick)")
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="override a parameter of the chapter's parameters cell (repeatable)")
     r.add_argument("--no-build", action="store_true", help="execute only; do not rebuild the HTML")
@@ -26,7 +26,7 @@ def register(sub):
     b = sub.add_parser("book", help="execute every chapter, then build and check the HTML book",
                        description="Execute every chapter at the profile (stops at the first failing "
                        "chapter), build the HTML with Jupyter Book (-W -n --keep-going) and check it.")
-    b.add_argument("--profile", default="quick", help=f"one of {', '.join(book.PROFILES)} (default: quick)")
+    b.add_argument("--profile", default="quick", help=f"one of {', '.join(chapters.PROFILES)} (default: quick)")
     b.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="chapters executed at once, each with cpus/jobs torch threads (default: "
                    "min(2, cpus); small models run about as fast on one thread as on two)")
@@ -46,57 +46,57 @@ def register(sub):
 def _checked(fn, *a, **k):
     try:
         return fn(*a, **k)
-    except book.BookError as e:
+    except chapters.BookError as e:
         fail(str(e))
 
 
 def cmd_run(args):
-    root = _checked(book.find_root)
-    ch = _checked(book.get_chapter, args.chapter, root)
-    params = _checked(book.compose, ch, args.profile, args.param)
+    root = _checked(chapters.find_root)
+    ch = _checked(chapters.get_chapter, args.chapter, root)
+    params = _checked(chapters.compose, ch, args.profile, args.param)
     apply_executor_args(args)
     os.environ["GROK_PLAN"] = f"{ch.name}-{args.profile}"  # what `grok status` reads
     print(f"running {ch.name} at profile {args.profile} with {params}", file=sys.stderr)
     try:
-        wall = book.execute(ch, params, root)
-        book.record_timing(ch.name, args.profile, params, wall, root)
-        book.mark_executed(ch, params, root)
-        print(f"{ch.name}: {wall:.1f} s -> {book.Paths(root).chapters / (ch.name + '.ipynb')}")
+        wall = execute.execute(ch, params, root)
+        execute.record_timing(ch.name, args.profile, params, wall, root)
+        execute.mark_executed(ch, params, root)
+        print(f"{ch.name}: {wall:.1f} s -> {chapters.Paths(root).chapters / (ch.name + '.ipynb')}")
         if not args.no_build:
-            index = book.build_html(root, log=lambda m: print(m, file=sys.stderr))
+            index = site.build_html(root, log=lambda m: print(m, file=sys.stderr))
             print(f"book: {index}")
-    except book.ChapterFailed as e:
+    except chapters.ChapterFailed as e:
         sys.stderr.write(f"grok: chapter failed: {e}\n")
         return 1
     return 0
 
 
 def cmd_book(args):
-    root = _checked(book.find_root)
-    if args.profile not in book.PROFILES:
-        fail(f"unknown profile {args.profile!r}; valid: {', '.join(book.PROFILES)}")
+    root = _checked(chapters.find_root)
+    if args.profile not in chapters.PROFILES:
+        fail(f"unknown profile {args.profile!r}; valid: {', '.join(chapters.PROFILES)}")
     if args.jobs < 1:
         fail(f"--jobs must be at least 1, got {args.jobs}")
     apply_executor_args(args)
     t0 = time.perf_counter()
     try:
-        times = _checked(book.build_book, args.profile, root, lambda m: print(m, file=sys.stderr),
+        times = _checked(build.build_book, args.profile, root, lambda m: print(m, file=sys.stderr),
                          jobs=args.jobs, force=args.force, only=args.only)
-    except book.ChapterFailed as e:
+    except chapters.ChapterFailed as e:
         sys.stderr.write(f"grok: book failed: {e}\n")
         return 1
-    print(book.timings_table(root))
+    print(execute.timings_table(root))
     print(f"total {time.perf_counter() - t0:.1f} s ({len(times)} chapters executed, {args.jobs} at a time); "
-          f"book: {book.Paths(root).html / 'index.html'}")
+          f"book: {chapters.Paths(root).html / 'index.html'}")
     return 0
 
 
 def cmd_chapters(args):
-    root = _checked(book.find_root)
-    for name, ch in _checked(book.chapters, root).items():
+    root = _checked(chapters.find_root)
+    for name, ch in _checked(chapters.chapters, root).items():
         print(f"{name}: {ch.title} [{ch.part}] claims: {', '.join(ch.claims) or '-'}")
         for k, v in ch.params.items():
-            per = "; ".join(f"{prof} {ch.profiles[prof][k]!r}" for prof in book.PROFILES
+            per = "; ".join(f"{prof} {ch.profiles[prof][k]!r}" for prof in chapters.PROFILES
                             if k in ch.profiles.get(prof, {}))
             print(f"    {k} = {v!r}" + (f"   ({per})" if per else ""))
     return 0

@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     # --- task and data
-    task: str = "add"            # name in grokcore.tasks.TASKS
+    task: str = "add"            # name in grokcore.core.tasks.TASKS
     p: int = 97                  # modulus
     frac: float = 0.5            # train fraction of all valid pairs
     split: str = "shared"        # 'shared': one split for all members; 'per_seed': split seed = init seed
@@ -33,12 +33,12 @@ class RunConfig:
     n_train: int = 0             # image tasks: first N training examples (0 = all)
     data_dir: str = ""           # image tasks: folder with MNIST IDX files ('' = MNIST-1D)
     # --- model
-    model: str = "mlp"           # name in grokcore.models.MODELS
+    model: str = "mlp"           # name in grokcore.core.models.MODELS
     depth: int = 1               # MLP: hidden layers; transformer: blocks; LSTM: layers; deepmlp: Linear layers
     width: int = 128             # MLP hidden width; transformer d_model; LSTM hidden size
     embed: int = 128             # token embedding width (MLP)
     combine: str = "concat"      # MLP input: 'sum' | 'concat' embeddings, or 'onehot'
-    act: str = "relu"            # name in grokcore.models.ACTIVATIONS
+    act: str = "relu"            # name in grokcore.core.layers.ACTIVATIONS
     residual: bool = False       # MLP: pre-LayerNorm residual blocks h <- h + s*FC2(act(FC1(LN(h))))
     res_scale: float = 1.0       # the residual scale s
     heads: int = 4               # transformer
@@ -48,7 +48,7 @@ class RunConfig:
     init: str = "torch"          # transformer: 'torch' (nn.Linear/Embedding-style) | 'gpt2' (TransformerLens:
     #                              every weight N(0, (0.8/sqrt(d_model))^2), biases 0)
     # --- optimisation; MEMBER_FIELDS may be tuples
-    optimizer: str = "adamw"     # name in grokcore.optim.OPTIMIZERS
+    optimizer: str = "adamw"     # name in grokcore.core.optim.OPTIMIZERS
     lr: float | tuple = 1e-3
     wd: float | tuple = 0.0
     l1: float | tuple = 0.0      # coefficient of sum_W ||W||_1 added to the loss

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .config import RunConfig
+from ..core.config import RunConfig
 
 UNCLEAR = "inconclusive at this profile"
 

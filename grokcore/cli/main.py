@@ -1,68 +1,29 @@
 """The `grok` command. `grok train` trains one configuration (a comma-separated value sweeps
-it); the book's subcommands (run, book, chapters, status) register themselves from their
-own modules, listed in SUBCOMMANDS."""
+it); the book's subcommands (run, book, chapters, status) come from `cli.book` and
+`cli.status`. Names in the help are read from the library's registries."""
 from __future__ import annotations
 
-import argparse
-import importlib
 import itertools
 import json
 import sys
 
-from .config import MEMBER_FIELDS, ConfigError, RunConfig
-
-SUBCOMMANDS = ("grokcore.bookcli", "grokcore.statuscli")
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
-
-    def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        sys.exit(2)
+from ..core.config import MEMBER_FIELDS, ConfigError, RunConfig
+from ..core.layers import ACTIVATIONS
+from ..core.models import MODELS
+from ..core.optim import OPTIMIZERS
+from ..core.tasks import IMAGE_TASKS, TASKS
+from . import book as book_cmds
+from . import status as status_cmds
+from .common import Parser, csv_of, fail, parse_seeds, str_list
 
 
-def fail(message: str):
-    sys.stderr.write(f"grok: error: {message}\n")
-    sys.exit(2)
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """'8' -> 0..7; '1,4' -> (1, 4); '2-4' -> (2, 3, 4); '5-5' -> (5,)."""
-    try:
-        if "," in text:
-            return tuple(int(s) for s in text.split(","))
-        if "-" in text.strip("-"):
-            lo, hi = (int(s) for s in text.split("-"))
-            if hi < lo:
-                raise ValueError
-            return tuple(range(lo, hi + 1))
-        n = int(text)
-        if n < 1:
-            raise ValueError
-        return tuple(range(n))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid seeds {text!r}; use a count (8), a list (1,4) or an inclusive range (2-4)") from None
-
-
-def csv_of(kind):
-    def parse(text: str):
-        try:
-            return [kind(v) for v in text.split(",")]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"cannot parse {text!r} as {kind.__name__}") from None
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def str_list(text):
-    return text.split(",")
+def _names(registry) -> str:
+    return ", ".join(registry)
 
 
 # flag -> (RunConfig field, parser, help)
 TRAIN_FLAGS = {
-    "task": (str_list, "modular task (add, sub, mul, mul_nonzero, div, sq_sum, cube_ab) or image set (mnist, mnist1d)"),
+    "task": (str_list, f"modular task ({_names(TASKS)}) or image set ({_names(IMAGE_TASKS)})"),
     "p": (csv_of(int), "modulus p (prime for div)"),
     "frac": (csv_of(float), "train fraction of all valid pairs, in (0, 1)"),
     "split": (str_list, "'shared': one split for all members; 'per_seed': each seed its own split"),
@@ -70,12 +31,12 @@ TRAIN_FLAGS = {
     "split_seed": (csv_of(int), "seed of the shared split"),
     "n_train": (csv_of(int), "image tasks: first N training examples (0 = all)"),
     "data_dir": (str_list, "image tasks: folder of MNIST IDX files"),
-    "model": (str_list, "mlp, transformer, lstm, p2mlp or deepmlp"),
+    "model": (str_list, _names(MODELS)),
     "depth": (csv_of(int), "MLP hidden layers / transformer blocks / LSTM layers / deepmlp Linear layers"),
     "width": (csv_of(int), "MLP width, transformer d_model, LSTM hidden size"),
     "embed": (csv_of(int), "token embedding width"),
     "combine": (str_list, "MLP input: sum or concat of embeddings, or onehot"),
-    "act": (str_list, "activation: relu, gelu, tanh, silu, quadratic"),
+    "act": (str_list, f"activation: {_names(ACTIVATIONS)}"),
     "residual": (csv_of(int), "1: MLP with pre-LayerNorm residual blocks"),
     "res_scale": (csv_of(float), "residual branch scale"),
     "heads": (csv_of(int), "transformer heads"),
@@ -83,7 +44,7 @@ TRAIN_FLAGS = {
     "norm": (str_list, "transformer norm: pre or none"),
     "readout": (str_list, "transformer input: last ([a,b,=], last position) or mean ([a,b] pooled)"),
     "init": (str_list, "transformer init: torch (nn.Linear defaults) or gpt2 (TransformerLens: N(0, 0.64/d_model), zero biases)"),
-    "optimizer": (str_list, "adamw, adam or sgd (momentum, coupled weight decay)"),
+    "optimizer": (str_list, f"{_names(OPTIMIZERS)} (sgd: momentum, coupled weight decay)"),
     "lr": (csv_of(float), "learning rate (a list sweeps it inside one ensemble)"),
     "wd": (csv_of(float), "weight decay (a list sweeps it inside one ensemble)"),
     "l1": (csv_of(float), "l1 penalty coefficient over weight matrices"),
@@ -153,10 +114,10 @@ def configs_from_args(args) -> list[RunConfig]:
 
 
 def cmd_train(args):
-    from . import store
-    from .analysis import members_table
-    from .config import validate
-    from .train import resolve_device
+    from ..core.config import validate
+    from ..core.train import resolve_device
+    from ..results import run, store
+    from ..results.tables import members_table
 
     cfgs = configs_from_args(args)
     try:
@@ -168,7 +129,7 @@ def cmd_train(args):
         fail(str(e))
     rows, speeds = [], []
     for c in cfgs:
-        ds = store.run(c, root=args.out, device=args.device, progress=not args.quiet, force=args.force)
+        ds = run(c, root=args.out, device=args.device, progress=not args.quiet, force=args.force)
         df = members_table(ds)
         if len(cfgs) > 1:
             for k in ("task", "p", "frac", "model", "depth", "width", "act"):
@@ -191,14 +152,8 @@ def main(argv=None):
     parser = Parser(prog="grok", description="Reproducible grokking experiments (grokcore).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     add_train(sub)
-    for mod in SUBCOMMANDS:
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-            continue
-        m.register(sub)
+    book_cmds.register(sub)
+    status_cmds.register(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import executors as ex
-from . import store
-from .cli import fail
+from ..results import executors as ex
+from ..results import store
+from .common import fail
 
 STATES = ("done", "failed", "running", "missing", "corrupt")
 

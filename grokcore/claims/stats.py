@@ -1,32 +1,8 @@
-"""Tables and statistics over results: one row per member, bootstrap CIs, grokked counts."""
+"""Statistics the claim rules share: bootstrap CIs of a median, a ratio and a log-log slope."""
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-
-PER_MEMBER = ("t_train", "t_grok", "t_grok95", "delay", "dnf")
-
-
-def members_table(ds: xr.Dataset, **labels) -> pd.DataFrame:
-    """One row per member: its coords, grokking times, final accuracies; `labels` are added
-    as constant columns (e.g. depth=4) so tables of several configs can be concatenated."""
-    cols = {k: ds[k].values for k in ("seed", "split_seed", "lr", "wd", "l1", "l2", "nuclear", "init_scale")}
-    cols.update({k: ds[k].values for k in PER_MEMBER})
-    cols["final_train_acc"] = ds["train_acc"].isel(step=-1).values
-    cols["final_test_acc"] = ds["test_acc"].isel(step=-1).values
-    cols["grokked"] = ds["dnf"].values == ""
-    df = pd.DataFrame(cols)
-    for k, v in labels.items():
-        df[k] = v
-    df["config_hash"] = ds.attrs.get("config_hash", "")
-    return df
-
-
-def config_of(ds: xr.Dataset) -> dict:
-    return json.loads(ds.attrs["config"])
 
 
 def bootstrap_ci(values, stat=np.median, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
@@ -67,3 +43,30 @@ def summarize(df: pd.DataFrame, by, value: str = "delay") -> pd.DataFrame:
                      "median": np.median(v) if len(v) else np.nan, "mean": v.mean() if len(v) else np.nan,
                      "std": v.std(ddof=1) if len(v) > 1 else np.nan, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log(y) against log(x) over finite positive pairs (NaN if < 2 x-values)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if len(np.unique(x[ok])) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
+
+
+def slope_ci(df: pd.DataFrame, x="alpha_beta", y="delay", n_boot: int = 2000, level: float = 0.95, seed: int = 0):
+    """Slope of log(y) on log(x) and a bootstrap CI resampling seeds (whole instances) with replacement."""
+    d = df[np.isfinite(df[y]) & (df[y] > 0)]
+    point = loglog_slope(d[x], d[y])
+    seeds = d["seed"].unique()
+    if len(seeds) < 2:
+        return point, float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    groups = {s: g for s, g in d.groupby("seed")}
+    boots = [loglog_slope(*np.concatenate([groups[s][[x, y]].to_numpy() for s in rng.choice(seeds, len(seeds))]).T)
+             for _ in range(n_boot)]
+    boots = np.array(boots)[np.isfinite(boots)]
+    if len(boots) == 0:
+        return point, float("nan"), float("nan")
+    q = (1 - level) / 2
+    return point, float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q))

@@ -60,7 +60,7 @@ def _solve(G, B, ridge):
 
 
 def probe_accuracy_of(model, data, **kw) -> np.ndarray:
-    """probe_accuracy for a trained ensemble `model` on `data` (a grokcore.tasks.Data)."""
+    """probe_accuracy for a trained ensemble `model` on `data` (a grokcore.core.tasks.Data)."""
     return probe_accuracy(model.features, data.x_train, data.y_train, data.x_test, data.y_test,
                           data.n_classes, **kw)
 
@@ -137,44 +137,6 @@ def onset(steps, y, rising: bool = True, frac: float = 0.5, min_change: float = 
     if hi - lo < max(min_change, 1e-12):
         return np.nan
     return float(steps[hit.argmax()])
-
-
-# ---------------------------------------------------------------------------- per-member tables
-def stage_table(ds, rank_layer: int = -2, **labels):
-    """One row per member of a deep-MLP results Dataset: memorisation step t_train, counted
-    surges (the two-stage rule), final accuracies, and three onsets, all measured after
-    t_train (NaN for a member that never memorised): the test-accuracy rise, the weight-norm
-    fall and (when logged) the feature-rank fall of `rank_layer` (default: the second-to-last
-    Linear layer)."""
-    import json
-
-    import pandas as pd
-
-    from .analysis import members_table
-    df = members_table(ds, **labels)
-    steps = ds["step"].values
-    cfg = json.loads(ds.attrs["config"])
-    rows = []
-    for m in range(ds.sizes["member"]):
-        t_tr = float(ds["t_train"].values[m])
-        te = ds["test_acc"].values[m]
-        after = steps >= (t_tr if np.isfinite(t_tr) else np.inf)
-        row = {"n_surges": n_surges(steps, te, t_tr),
-               "test_at_train": float(te[after][0]) if after.any() else np.nan,
-               "test_rise": float(np.nanmax(te[after]) - te[after][0]) if after.any() else np.nan,
-               "t_test_rise": onset(steps[after], te[after], min_change=0.10) if after.any() else np.nan,
-               "t_norm_fall": onset(steps[after], ds["l2_norm"].values[m][after], rising=False)
-               if after.any() else np.nan}
-        if "feature_rank" in ds:
-            r = ds["feature_rank"].values[m, :, rank_layer].astype(float)
-            row["t_rank_fall"] = onset(steps[after], r[after], rising=False, min_change=1.0) if after.any() else np.nan
-            row["final_rank"] = r[-1]
-        rows.append(row)
-    out = pd.concat([df, pd.DataFrame(rows)], axis=1)
-    out["stage"] = out["n_surges"].map(stage_name)
-    out["depth"] = labels.get("depth", cfg["depth"])
-    out["n_train"] = labels.get("n_train", cfg["n_train"])
-    return out
 
 
 def stage_name(n) -> str:

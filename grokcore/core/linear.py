@@ -1,6 +1,6 @@
 """P2's linear problems: sparse recovery (l1) and matrix completion (nuclear norm), batched.
 
-One `LinearConfig` is one ensemble, as in `grokcore.config`: the fields in `LINEAR_MEMBER_FIELDS`
+One `LinearConfig` is one ensemble, as in `grokcore.core.config`: the fields in `LINEAR_MEMBER_FIELDS`
 (and `seeds`) may be tuples and the members are their cartesian product. Every member's signal
 w (E, d) is trained by (sub)gradient descent in one loop, with gradients written out by hand:
 
@@ -11,8 +11,8 @@ R is 'l1', 'l2' (unsquared), 'nuclear' or 'none'. With depth L > 1 the signal is
 elementwise product w = A_1 * ... * A_L and gradient descent runs on the factors A_l.
 The seed draws the instance (X or Omega, w*) and the init, so members of one seed share it.
 T1 = first step with relative train error <= tol; T2 = first step with relative recovery
-error ||w - w*|| / ||w*|| <= tol; delay = T2 - T1. Results are xarray Datasets saved with
-`grokcore.store.save` under the config's hash.
+error ||w - w*|| / ||w*|| <= tol; delay = T2 - T1. Results are xarray Datasets, stored by
+grokcore.results under the config's hash.
 Scale: the non-zeros of w* are N(0, 1) and X is N(0, 1/n); the authors' code draws w* with
 std 1/sqrt(n), which is the same problem with beta (and init) multiplied by sqrt(n).
 """
@@ -30,7 +30,6 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from . import store
 from .config import ConfigError
 from .metrics import eval_steps, first_step
 
@@ -77,8 +76,17 @@ class LinearConfig:
         grid = [getattr(self, k) for k in LINEAR_MEMBER_FIELDS]
         return [dict(zip(LINEAR_MEMBER_FIELDS, v[:-1]), seed=v[-1]) for v in itertools.product(*grid, self.seeds)]
 
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
     def canonical_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "LinearConfig":
+        d = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
 
     def hash(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
@@ -245,66 +253,3 @@ def _dataset(cfg, members, rec, steps, first, wall, dev) -> xr.Dataset:
     ds.attrs.update({"config": cfg.canonical_json(), "config_hash": cfg.hash(), "device": dev,
                      "wall_time_s": wall, "steps_run": int(steps[-1])})
     return ds
-
-
-# ---------------------------------------------------------------------------- store and tables
-def path_for(cfg: LinearConfig, root=None):
-    return store.results_dir(root) / f"linear-{cfg.problem}-{cfg.hash()}.nc"
-
-
-def run(cfg: LinearConfig, root=None, device: str = "cpu", force: bool = False) -> xr.Dataset:
-    """The results of `cfg`: loaded from the store when present, else trained and saved."""
-    path = path_for(cfg, root)
-    if path.exists() and not force:
-        ds = store.load(path)
-        if ds.attrs.get("config_hash") != cfg.hash():
-            raise store.StoreError(f"{path} holds another config; delete it and rerun")
-        ds.attrs["cached"] = 1
-        return ds
-    ds = train_linear(cfg, device)
-    store.save(ds, path)
-    ds.attrs["cached"] = 0
-    return ds
-
-
-def run_many(cfgs, root=None, device: str = "cpu") -> list[xr.Dataset]:
-    return [run(c, root=root, device=device) for c in cfgs]
-
-
-def members_table(ds: xr.Dataset, **labels) -> pd.DataFrame:
-    """One row per member: seed, member fields, T1, T2, delay, final errors, grokked (T2 found)."""
-    df = pd.DataFrame({k: ds[k].values for k in ("seed",) + LINEAR_MEMBER_FIELDS + ("t1", "t2", "delay", "dnf")})
-    df["final_train_err"] = ds["train_err"].isel(step=-1).values
-    df["final_test_err"] = ds["test_err"].isel(step=-1).values
-    df["grokked"] = df["dnf"] == ""
-    df["alpha_beta"] = df["lr"] * df["beta"]
-    for k, v in labels.items():
-        df[k] = v
-    return df
-
-
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of log(y) against log(x) over finite positive pairs (NaN if < 2 x-values)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    if len(np.unique(x[ok])) < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
-
-
-def slope_ci(df: pd.DataFrame, x="alpha_beta", y="delay", n_boot: int = 2000, level: float = 0.95, seed: int = 0):
-    """Slope of log(y) on log(x) and a bootstrap CI resampling seeds (whole instances) with replacement."""
-    d = df[np.isfinite(df[y]) & (df[y] > 0)]
-    point = loglog_slope(d[x], d[y])
-    seeds = d["seed"].unique()
-    if len(seeds) < 2:
-        return point, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    groups = {s: g for s, g in d.groupby("seed")}
-    boots = [loglog_slope(*np.concatenate([groups[s][[x, y]].to_numpy() for s in rng.choice(seeds, len(seeds))]).T)
-             for _ in range(n_boot)]
-    boots = np.array(boots)[np.isfinite(boots)]
-    if len(boots) == 0:
-        return point, float("nan"), float("nan")
-    q = (1 - level) / 2
-    return point, float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q))

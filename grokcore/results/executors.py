@@ -1,6 +1,6 @@
 """Executors: run a sweep's ensemble jobs here, on Dask or on Slurm, and lose nothing.
 
-A sweep is a list of `RunConfig`s (one ensemble job each). `run_jobs` skips the configs whose
+A sweep is a list of configs (one ensemble job each). `run_many` skips the configs whose
 results file is already in the store and hands the rest to an executor:
 
 - `local`: this machine; in this process, or `GROK_WORKERS=n` spawned processes.
@@ -10,10 +10,14 @@ results file is already in the store and hands the rest to an executor:
   minutes, `GROK_SLURM_GPUS`, `GROK_SLURM_CPUS`, `GROK_SLURM_MEM_GB`, `GROK_SLURM_ARRAY` = most
   jobs running at once); `GROK_SLURM_CLUSTER=local` runs them as local processes (tests).
 
+`run_many` (and `run`, one config) is the only way from configs to results: every chapter and
+the CLI go through it, so every job has a record and `grok status` sees it. Configs of any kind
+in `grokcore.results.kinds` (modular runs, P2's linear problems) take this same path.
+
 Each job (`execute_job`, run on the worker) writes its own results file atomically (store.save)
 and a job record `<results>/jobs/<file stem>.json` (state running/done/failed, wall time, host,
 error) plus, on failure, a `.log` with the traceback. A job that raises, or whose members all
-diverged, is failed: no results file, the others go on, and `run_jobs` raises `SweepIncomplete`
+diverged, is failed: no results file, the others go on, and `run_many` raises `SweepIncomplete`
 naming every failed config (or returns None in its place with `allow_missing=True`). A killed
 job leaves no results file; rerunning the same sweep redoes only what is missing.
 
@@ -25,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import time
 import traceback
 import warnings
@@ -34,7 +37,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import store
-from .config import RunConfig
+from ._atomic import write_json as _write_json
+from .kinds import KINDS, config_from, job_spec, kind_of
 
 RUN_ID = f"{os.getpid()}-{time.time():.0f}"  # one Python process (one chapter's kernel)
 
@@ -48,7 +52,7 @@ class SweepIncomplete(RuntimeError):
         lines = [f"{len(failures)} of {len(datasets)} jobs failed; these configurations are "
                  "missing from the results:"]
         for r in failures:
-            lines.append(f"  {r['hash']} [{describe(r['config'])}]: {r.get('error', '?')}"
+            lines.append(f"  {r['hash']} [{describe(r['config'], r.get('kind', 'run'))}]: {r.get('error', '?')}"
                          + (f" (log: {r['log']})" if r.get("log") else ""))
         lines.append("The other jobs finished and are stored; rerun the same command to retry "
                      "only the missing ones.")
@@ -56,25 +60,12 @@ class SweepIncomplete(RuntimeError):
 
 
 # ------------------------------------------------------------------------------ files
-def _write_json(path: Path, obj) -> None:
-    """Atomic: a temp file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, default=str)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def record_path(cfg: RunConfig, root=None) -> Path:
+def record_path(cfg, root=None) -> Path:
     p = store.path_for(cfg, root)
     return p.parent / "jobs" / (p.stem + ".json")
 
 
-def read_record(cfg: RunConfig, root=None) -> dict | None:
+def read_record(cfg, root=None) -> dict | None:
     try:
         return json.loads(record_path(cfg, root).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -87,9 +78,9 @@ def stray_tmp_files(root=None) -> list[Path]:
     return sorted(d.glob(".*.tmp")) + sorted(d.glob("jobs/.*.tmp")) if d.exists() else []
 
 
-def describe(config: dict) -> str:
-    """The fields of a config that differ from RunConfig's defaults, as k=v."""
-    base = RunConfig().to_dict()
+def describe(config: dict, kind: str = "run") -> str:
+    """The fields of a config that differ from its kind's defaults, as k=v."""
+    base = KINDS[kind].config().to_dict()
     return " ".join(f"{k}={_short(v)}" for k, v in config.items() if _norm(base.get(k)) != _norm(v))
 
 
@@ -104,14 +95,17 @@ def _short(v):
 
 
 # ------------------------------------------------------------------------------ one job
-def execute_job(cfg_json: str, root: str, device: str = "auto", progress: bool = False) -> dict:
-    """Run one ensemble job on a worker and return its job record (never raises for a job's own
-    failure: the record says state 'failed' and names the log)."""
-    cfg = RunConfig.from_json(cfg_json)
+def execute_job(spec: str, root: str, device: str = "auto", progress: bool = False) -> dict:
+    """Run one ensemble job (`kinds.job_spec`) on a worker and return its job record (never
+    raises for a job's own failure: the record says state 'failed' and names the log)."""
+    job = json.loads(spec)
+    kind = KINDS[job["kind"]]
+    cfg = config_from(job["kind"], job["config"])
     path, rec_path = store.path_for(cfg, root), record_path(cfg, root)
-    rec = {"hash": cfg.hash(), "config": cfg.to_dict(), "file": str(path), "host": socket.gethostname(),
-           "pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "device": device}
-    if path.exists():
+    rec = {"hash": cfg.hash(), "kind": kind.name, "config": cfg.to_dict(), "file": str(path),
+           "executor": job.get("executor", "local"), "host": socket.gethostname(), "pid": os.getpid(),
+           "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "device": device}
+    if path.exists() and not job.get("force"):
         old = read_record(cfg, root) or {}
         return {**rec, "wall_s": old.get("wall_s"), "state": "done", "cached": True}
     for tmp in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed write of this job
@@ -119,8 +113,7 @@ def execute_job(cfg_json: str, root: str, device: str = "auto", progress: bool =
     _write_json(rec_path, {**rec, "state": "running"})
     t0 = time.perf_counter()
     try:
-        from .train import train
-        ds = train(cfg, device=device, progress=progress)
+        ds = kind.train(cfg, device, progress)
         if "diverged" in ds and bool(ds["diverged"].all()):
             raise FloatingPointError(f"all {ds.sizes['member']} members diverged (non-finite loss)")
         store.save(ds, path)
@@ -136,9 +129,9 @@ def execute_job(cfg_json: str, root: str, device: str = "auto", progress: bool =
     return rec
 
 
-def _lost(cfg: RunConfig, root, err: BaseException, log: str | None = None) -> dict:
+def _lost(cfg, root, err: BaseException, log: str | None = None) -> dict:
     """The record of a job whose worker died or was lost (written by the client)."""
-    rec = {"hash": cfg.hash(), "config": cfg.to_dict(), "file": str(store.path_for(cfg, root)),
+    rec = {"hash": cfg.hash(), "kind": kind_of(cfg).name, "config": cfg.to_dict(), "file": str(store.path_for(cfg, root)),
            "state": "failed", "error": f"{type(err).__name__}: {err}".splitlines()[0][:300],
            "log": log, "wall_s": None}
     _write_json(record_path(cfg, root), rec)
@@ -153,13 +146,13 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = int(workers or os.environ.get("GROK_WORKERS") or 1)
 
-    def map(self, cfgs, root, device, progress):
+    def map(self, cfgs, root, device, progress, force=False):
         if self.workers <= 1:
-            return [execute_job(c.canonical_json(), root, device, progress) for c in cfgs]
+            return [execute_job(job_spec(c, force, self.name), root, device, progress) for c in cfgs]
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn")) as pool:
-            futs = [pool.submit(execute_job, c.canonical_json(), root, device) for c in cfgs]
+            futs = [pool.submit(execute_job, job_spec(c, force, self.name), root, device) for c in cfgs]
             out = []
             for c, f in zip(cfgs, futs):
                 try:
@@ -177,7 +170,7 @@ class DaskExecutor:
         self.scheduler = scheduler or os.environ.get("GROK_SCHEDULER") or None
         self.workers = int(workers or os.environ.get("GROK_DASK_WORKERS") or 2)
 
-    def map(self, cfgs, root, device, progress):
+    def map(self, cfgs, root, device, progress, force=False):
         from distributed import Client, LocalCluster
         cluster = None
         if self.scheduler:
@@ -187,7 +180,7 @@ class DaskExecutor:
                                    dashboard_address=":0")
             client = Client(cluster)
         try:
-            futs = [client.submit(execute_job, c.canonical_json(), root, device, pure=False,
+            futs = [client.submit(execute_job, job_spec(c, force, self.name), root, device, pure=False,
                                   key=f"grok-{c.hash()}-{RUN_ID}") for c in cfgs]
             out = []
             for c, f in zip(cfgs, futs):
@@ -220,12 +213,12 @@ class SlurmExecutor:
         if partition or env("GROK_SLURM_PARTITION"):
             self.params["slurm_partition"] = partition or env("GROK_SLURM_PARTITION")
 
-    def map(self, cfgs, root, device, progress):
+    def map(self, cfgs, root, device, progress, force=False):
         import submitit
         ex = submitit.AutoExecutor(folder=Path(root) / "submitit" / "%j", cluster=self.cluster)
         ex.update_parameters(**self.params)
         n = len(cfgs)
-        jobs = ex.map_array(execute_job, [c.canonical_json() for c in cfgs], [root] * n, [device] * n)
+        jobs = ex.map_array(execute_job, [job_spec(c, force, self.name) for c in cfgs], [root] * n, [device] * n)
         out = []
         for c, job in zip(cfgs, jobs):
             try:
@@ -259,22 +252,24 @@ def record_plan(plan: str, cfgs, root=None) -> Path:
     except (FileNotFoundError, json.JSONDecodeError):
         old = {}
     configs = old.get("configs", {}) if old.get("run_id") == RUN_ID else {}
-    configs.update({c.hash(): c.to_dict() for c in cfgs})
+    configs.update({c.hash(): {"kind": kind_of(c).name, "config": c.to_dict()} for c in cfgs})
     _write_json(path, {"plan": plan, "run_id": RUN_ID, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "configs": configs})
     return path
 
 
-def load_plan(plan: str, root=None) -> list[RunConfig]:
+def load_plan(plan: str, root=None) -> list:
     d = json.loads(plan_path(plan, root).read_text())
-    return [RunConfig.from_json(json.dumps(c)) for c in d["configs"].values()]
+    return [config_from(c["kind"], c["config"]) for c in d["configs"].values()]
 
 
-def run_jobs(cfgs, root=None, device: str = "auto", progress: bool = True, executor=None,
-             plan: str | None = None, allow_missing: bool = False) -> list:
-    """The results of every config, in order. Stored ones are loaded; the rest run on the
-    executor. Failed jobs: SweepIncomplete after all others finished (allow_missing=True: None
-    in their place and a warning)."""
+def run_many(cfgs, root=None, device: str = "auto", progress: bool = True, executor=None,
+             plan: str | None = None, allow_missing: bool = False, force: bool = False) -> list:
+    """The results of every config, in order. Stored ones are loaded (force=True: retrained);
+    the rest run on the executor (`executor`, else $GROK_EXECUTOR, else local in this process)
+    and the sweep is recorded under `plan` (else $GROK_PLAN) for `grok status`. Failed jobs,
+    including those whose members all diverged: SweepIncomplete after all others finished
+    (allow_missing=True: None in their place and a warning)."""
     cfgs = list(cfgs)
     root = str(store.check_writable(root).resolve())
     plan = plan or os.environ.get("GROK_PLAN")
@@ -283,10 +278,10 @@ def run_jobs(cfgs, root=None, device: str = "auto", progress: bool = True, execu
     ex = executor if hasattr(executor, "map") else get_executor(executor)
     todo, seen = [], set()
     for c in cfgs:
-        if not store.path_for(c, root).exists() and c.hash() not in seen:
+        if (force or not store.path_for(c, root).exists()) and c.hash() not in seen:
             todo.append(c)
             seen.add(c.hash())
-    records = {r["hash"]: r for r in (ex.map(todo, root, device, progress) if todo else [])}
+    records = {r["hash"]: r for r in (ex.map(todo, root, device, progress, force) if todo else [])}
     out, failures = [], []
     for c in cfgs:
         r = records.get(c.hash())
@@ -306,13 +301,19 @@ def run_jobs(cfgs, root=None, device: str = "auto", progress: bool = True, execu
     return out
 
 
+def run(cfg, root=None, device: str = "auto", progress: bool = True, force: bool = False, **kw):
+    """The results of one config: `run_many([cfg])[0]`, the same path as a sweep."""
+    return run_many([cfg], root=root, device=device, progress=progress, force=force, **kw)[0]
+
+
 # ------------------------------------------------------------------------------ status
 def jobs_table(cfgs, root=None, check: bool = False) -> pd.DataFrame:
     """One row per config: hash, state (done / failed / running / missing, or corrupt with
     check=True), wall_s, error, log, and the fields that vary across the configs."""
     cfgs = list(cfgs)
     dicts = [c.to_dict() for c in cfgs]
-    varying = [k for k in (dicts[0] if dicts else {}) if len({json.dumps(d[k]) for d in dicts}) > 1]
+    keys = list(dict.fromkeys(k for d in dicts for k in d))
+    varying = [k for k in keys if len({json.dumps(d.get(k)) for d in dicts}) > 1]
     rows = []
     for c, d in zip(cfgs, dicts):
         rec = read_record(c, root) or {}
@@ -329,8 +330,9 @@ def jobs_table(cfgs, root=None, check: bool = False) -> pd.DataFrame:
         wall = rec.get("wall_s")
         if state == "done" and wall is None:  # trained without a job record: the file's own time
             wall = _file_wall_time(path)
-        rows.append({"hash": c.hash(), "state": state, "wall_s": wall,
-                     **{k: _short(d[k]) for k in varying},
+        rows.append({"hash": c.hash(), "kind": kind_of(c).name, "state": state,
+                     "executor": rec.get("executor", "") if rec else "", "wall_s": wall,
+                     **{k: _short(d.get(k, "")) for k in varying},
                      "error": rec.get("error", "") if state != "done" else "",
                      "log": rec.get("log", "") if state != "done" else "", "file": str(path)})
     return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .config import RunConfig
+from ..core.config import RunConfig
 
 UNCLEAR = "inconclusive at this profile"
 
@@ -133,9 +133,9 @@ def median_or_inf(values) -> float:
 
 
 def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
-    """`analysis.members_table` plus each member's best test accuracy over the run and, when
+    """`results.tables.members_table` plus each member's best test accuracy over the run and, when
     given, its optimizer variant name (a list in member order, see `variant_names`)."""
-    from .analysis import members_table
+    from ..results.tables import members_table
     df = members_table(ds, **labels)
     df["best_test_acc"] = ds["test_acc"].max("step").values
     if optimizer is not None:
