@@ -67,3 +67,19 @@ def test_help_explains_every_flag():
     assert r.returncode == 0
     for flag in ("--task", "--frac", "--combine", "--wd", "--seeds", "--device", "--json", "--out"):
         assert flag in r.stdout
+
+
+def test_train_help_lists_every_registered_name(capsys):
+    """The help is read from the registries, so a new task, model, activation or optimizer
+    shows up without editing the CLI."""
+    import pytest
+
+    from grokcore.core.layers import ACTIVATIONS
+    from grokcore.core.models import MODELS
+    from grokcore.core.optim import OPTIMIZERS
+    from grokcore.core.tasks import IMAGE_TASKS, TASKS
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in [*TASKS, *IMAGE_TASKS, *MODELS, *ACTIVATIONS, *OPTIMIZERS]:
+        assert name in text, name

@@ -72,6 +72,38 @@ def test_minibatches_depend_only_on_the_members_seed():
     assert_members_match(train(cfg, device="cpu", progress=False), single_runs(cfg))
 
 
+@pytest.mark.parametrize("noise", [dict(update_noise=1e-3), dict(weight_noise=1e-3)])
+def test_noisy_optimizer_members_match_separate_runs(noise):
+    """Update and weight noise come from each member's own generator (issue 20)."""
+    cfg = RunConfig(**BASE, model="mlp", seeds=(0, 4), lr=(1e-3, 3e-3), **noise)
+    assert_members_match(train(cfg, device="cpu", progress=False), single_runs(cfg))
+
+
+def test_noise_differs_between_seeds_and_is_really_added():
+    cfg = RunConfig(**BASE, model="mlp", seeds=(0,), weight_noise=1e-2)
+    noisy = train(cfg, device="cpu", progress=False)
+    clean = train(cfg.replace(weight_noise=0.0), device="cpu", progress=False)
+    assert not np.allclose(noisy["l2_norm"].values, clean["l2_norm"].values)
+
+
+def test_an_epoch_sees_every_example_once_with_a_short_last_batch():
+    from grokcore.core.tasks import make_data
+    from grokcore.core.train import Batcher
+    cfg = RunConfig(**BASE, model="mlp", seeds=(0, 1))
+    data = make_data(cfg)
+    N = data.train_size()
+    b = Batcher(data, cfg.members(), batch_size=N // 3 + 1, device="cpu")  # N does not divide
+    assert b.per_epoch == 3
+    seen = [b(step)[1] for step in (1, 2, 3)]
+    assert sum(y.shape[-1] for y in seen) == N
+    assert sorted(torch_cat(seen)[0].tolist()) == sorted(data.y_train.tolist())
+
+
+def torch_cat(ys):
+    import torch
+    return torch.cat(ys, dim=-1)
+
+
 def test_per_seed_splits_match_separate_runs():
     cfg = RunConfig(**BASE, model="mlp", split="per_seed", seeds=(0, 1, 2))
     assert_members_match(train(cfg, device="cpu", progress=False), single_runs(cfg))

@@ -172,3 +172,20 @@ def test_command_line_options_reach_the_environment(monkeypatch):
     monkeypatch.setenv("GROK_EXECUTOR", "slurm")
     monkeypatch.setenv("GROK_SLURM_GPUS", "1")
     assert ex.get_executor().params["gpus_per_node"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", ["intro_grokking", "p2_linear"])
+def test_a_chapter_run_on_dask_trains_there_and_grok_status_lists_its_jobs(chapter, tmp_path):
+    """`grok run CHAPTER --executor dask` sends every job of the chapter (a single-config run,
+    a linear problem) to Dask; `grok status CHAPTER` then lists them as done."""
+    from bookfixture import copy_sources, grok
+    root = copy_sources(tmp_path / "book")
+    env_run = grok(root, "run", chapter, "--profile", "smoke", "--executor", "dask", "--workers", "1",
+                   "--no-build", timeout=900)
+    assert env_run.returncode == 0, env_run.stderr[-2000:]
+    records = [json.loads(f.read_text()) for f in (root / "results" / "jobs").glob("*.json")]
+    assert records and {r["executor"] for r in records} == {"dask"}
+    status = grok(root, "status", chapter)
+    assert status.returncode == 0, status.stderr
+    assert "done" in status.stdout and "missing" not in status.stdout.split("\n", 1)[-1]

@@ -23,7 +23,7 @@ def test_pure_cosine_embedding_has_all_energy_in_its_frequency():
 def test_random_embedding_spreads_energy():
     W = np.random.default_rng(0).normal(size=(97, 256))
     share = fourier.top_share(fourier.spectrum(W), 5)
-    # white noise: ~ 5 of 49 one-sided bins hold ~ 10% of the energy
+    # white noise: ~ 5 of 49 one-sided bins hold ~ 10% of the energy (fourier.null_top_share)
     assert 0.05 < share < 0.2
 
 
@@ -75,3 +75,9 @@ def test_embedding_spectra_drops_extra_tokens_and_reads_p_from_config():
     assert spec.shape == (2, p // 2 + 1)
     np.testing.assert_allclose(spec.sum(-1), 1.0)
     assert (spec.argmax(-1) == k).all() and (share > 0.999).all()
+
+
+def test_null_top_share_is_near_top_over_bins_for_wide_embeddings_and_higher_at_small_p():
+    wide = fourier.null_top_share(97, 256, n=50)
+    assert 0.08 < wide < 0.15
+    assert fourier.null_top_share(23, 16, n=50) > 0.4

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from grokcore import RunConfig
-from grokcore.core.images import ImageDataError, MNIST_FILES, load_mnist, load_mnist1d, read_idx
+from grokcore.core.images import ImageDataError, MNIST_FILES, TRAIN_POOL, load_digits, load_mnist, load_mnist1d, read_idx
+from grokcore.core.tasks import make_data
 
 
 def write_idx(path, array, gz=False):
@@ -105,3 +106,35 @@ def test_mnist1d_leaves_global_rng_alone():
     np.random.seed(123)
     load_mnist1d(RunConfig(task="mnist1d", n_train=10))
     assert np.random.rand() == expected
+
+
+def test_digits_split_is_fixed_scaled_and_takes_first_n():
+    pytest.importorskip("sklearn")
+    a = load_digits(RunConfig(task="digits", n_train=300))
+    b = load_digits(RunConfig(task="digits", n_train=0))
+    assert b[0].shape == (TRAIN_POOL["digits"], 64) and b[2].shape == (1797 - TRAIN_POOL["digits"], 64)
+    np.testing.assert_array_equal(a[0], b[0][:300])
+    np.testing.assert_array_equal(a[2], b[2])  # the test set does not depend on N
+    assert b[0].min() == 0.0 and b[0].max() == 1.0  # pixels 0..16 scaled to [0, 1] like MNIST
+    assert set(np.unique(b[1])) == set(range(10)) and set(np.unique(b[3])) == set(range(10))
+    c = load_digits(RunConfig(task="digits", n_train=300))
+    np.testing.assert_array_equal(a[0], c[0])
+
+
+def test_digits_train_and_test_are_disjoint_images():
+    pytest.importorskip("sklearn")
+    x_tr, _, x_te, _ = load_digits(RunConfig(task="digits", n_train=0))
+    seen = {r.tobytes() for r in x_tr}
+    assert sum(r.tobytes() in seen for r in x_te) < 5  # a few digits are pixel-identical copies
+
+
+def test_digits_too_large_n_is_named():
+    pytest.importorskip("sklearn")
+    with pytest.raises(ImageDataError, match="1297"):
+        load_digits(RunConfig(task="digits", n_train=5000))
+
+
+def test_digits_is_an_image_task():
+    pytest.importorskip("sklearn")
+    d = make_data(RunConfig(task="digits", n_train=100, model="deepmlp"))
+    assert tuple(d.x_train.shape) == (100, 64) and d.n_classes == 10

@@ -9,7 +9,7 @@ from grokcore.core import linear as L
 from grokcore.results import tables
 from grokcore.core.config import ConfigError
 
-SMALL = dict(n=20, s=2, N=12, lr=0.5, init_scale=1e-6, steps=3000, eval_every=100, tol=1e-2)
+SMALL = dict(n=20, s=2, N=12, lr=0.3, init_scale=2e-7, steps=3000, eval_every=100, tol=1e-2)  # authors scaling
 
 
 def test_members_are_cartesian_product_of_grid_and_seeds():
@@ -32,11 +32,11 @@ def test_invalid_configs_name_the_problem():
 
 
 def test_l1_recovers_sparse_signal_after_memorising_and_l2_does_not():
-    ds = L.train_linear(L.LinearConfig(reg="l1", beta=5e-4, seeds=(1, 2), **SMALL))
+    ds = L.train_linear(L.LinearConfig(reg="l1", beta=2e-4, seeds=(1, 2), **SMALL))
     df = tables.linear_members_table(ds)
     assert df["grokked"].all(), df
     assert (df["t2"] > df["t1"]).all()  # memorisation comes first
-    ds2 = L.train_linear(L.LinearConfig(reg="l2", beta=1e-3, seeds=(1, 2), **SMALL))
+    ds2 = L.train_linear(L.LinearConfig(reg="l2", beta=4e-4, seeds=(1, 2), **SMALL))
     df2 = tables.linear_members_table(ds2)
     assert (df2["final_train_err"] < 1e-2).all()  # it fits the data ...
     assert (df2["final_test_err"] > 0.1).all()    # ... with the wrong signal
@@ -70,3 +70,50 @@ def test_slope_of_inverse_law_is_minus_one():
     df = pd.DataFrame({"alpha_beta": ab, "delay": 3.0 / ab * np.repeat([1.0, 1.1, 0.9], 3), "seed": np.repeat([0, 1, 2], 3)})
     point, lo, hi = stats.slope_ci(df)
     assert point == pytest.approx(-1.0, abs=1e-6) and lo <= -1.0 + 1e-9 and hi >= -1.0 - 1e-9
+
+
+def test_unit_scaling_maps_onto_authors_scaling(monkeypatch):
+    """(alpha, beta, init) under 'unit' == (alpha*N/n, beta*sqrt(n)/N, init/sqrt(n)) under 'authors':
+    the same relative errors at every step, and w_authors = w_unit / sqrt(n), with the same init signs."""
+    n, N, alpha, beta, init = 20, 12, 0.5, 5e-4, 1e-6
+    unit = L.LinearConfig(reg="l1", n=n, s=2, N=N, lr=alpha, beta=beta, init_scale=init, steps=2000,
+                          eval_every=50, tol=1e-2, early_stop=False, seeds=(1,), scaling="unit")
+    authors = unit.replace(scaling="authors", lr=alpha * N / n, beta=beta * np.sqrt(n) / N, init_scale=init / np.sqrt(n))
+    real = L._instance
+
+    def all_positive(cfg, m):   # the authors' init signs (all +) for the 'unit' run too
+        obs, w, a0 = real(cfg, m)
+        return obs, w, np.abs(a0)
+
+    monkeypatch.setattr(L, "_instance", all_positive)
+    du, da = L.train_linear(unit), L.train_linear(authors)
+    np.testing.assert_allclose(du["test_err"].values, da["test_err"].values, rtol=1e-8)
+    np.testing.assert_allclose(du["train_err"].values, da["train_err"].values, rtol=1e-8)
+    np.testing.assert_allclose(du["l1_norm"].values / np.sqrt(n), da["l1_norm"].values, rtol=1e-8)
+    assert du["test_err"].values[0, -1] < 1e-2   # a trajectory that goes somewhere
+
+
+def test_authors_scaling_draws_the_stated_variances_and_positive_init():
+    cfg = L.LinearConfig(n=400, s=50, N=200, init_scale=1e-6)
+    X, w, a0 = L._instance(cfg, cfg.members()[0])
+    assert X.var() == pytest.approx(1 / 200, rel=0.05)
+    assert w[w != 0].std() == pytest.approx(1 / np.sqrt(400), rel=0.3)
+    assert np.all(a0 == 1e-6)
+    with pytest.raises(ConfigError, match="scaling"):
+        L.validate(cfg.replace(scaling="other"))
+
+
+def test_basis_pursuit_recovers_easy_instances_and_not_impossible_ones():
+    easy = L.LinearConfig(n=40, s=2, N=25)
+    assert L.basis_pursuit_error(easy, easy.members()[0]) < 1e-6 and L.recoverable(easy).all()
+    # tau = 1: every measurement is one coordinate; 5 of 40 coordinates cannot see a 3-sparse signal
+    blind = L.LinearConfig(n=40, s=3, N=5, tau=1.0, seeds=(0, 1, 2, 3))
+    assert not L.recoverable(blind).all()
+
+
+def test_plateau_t2_is_the_first_step_within_five_percent_of_the_final_error():
+    import xarray as xr
+    err = np.array([[1.0, 0.5, 0.104, 0.101, 0.1], [1.0, 0.9, 0.8, 0.7, 0.6], [1.0, 0.5, 0.3, 0.02, 0.02]])
+    ds = xr.Dataset({"test_err": (("member", "step"), err)}, coords={"step": [0, 10, 20, 30, 40]})
+    t2 = L.plateau_t2(ds)
+    assert t2[0] == 20 and np.isnan(t2[1]) and t2[2] == 30

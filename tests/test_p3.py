@@ -1,7 +1,3 @@
-import math
-
-import numpy as np
-import pandas as pd
 import pytest
 
 from grokcore.claims import p3
@@ -48,47 +44,6 @@ def test_adamw_at_zero_weight_decay_is_adam():
         out.append([p.detach() for p in q])
     for a, b in zip(*out):
         assert torch.equal(a, b)
-
-
-def summary(rows):
-    return pd.DataFrame(rows, columns=["frac", "n", "grokked", "median"])
-
-
-def test_fraction_verdict_peak_near_half_and_none_at_high_alpha():
-    s = summary([(0.3, 3, 1, math.nan), (0.5, 3, 3, 4000.0), (0.7, 3, 3, 1500.0), (0.9, 3, 3, 100.0)])
-    assert p3.fraction_verdict(s)[0] == "reproduced"
-
-
-def test_fraction_verdict_peak_at_low_alpha_is_partial_and_delay_at_high_is_not():
-    s = summary([(0.3, 3, 3, 9000.0), (0.5, 3, 3, 4000.0), (0.9, 3, 3, 100.0)])
-    assert p3.fraction_verdict(s)[0] == "partially reproduced"
-    s = summary([(0.3, 3, 3, 9000.0), (0.5, 3, 3, 4000.0), (0.9, 3, 3, 3000.0)])
-    assert p3.fraction_verdict(s)[0] == "not reproduced"
-
-
-def test_fraction_verdict_inconclusive_without_grokking():
-    s = summary([(0.5, 2, 0, math.nan), (0.9, 2, 0, math.nan)])
-    assert p3.fraction_verdict(s)[0] == p3.UNCLEAR
-    assert p3.fraction_verdict(summary([]))[0] == p3.UNCLEAR
-
-
-@pytest.mark.parametrize("mlp, lstm, verdict", [
-    (True, True, "reproduced"), (True, False, "partially reproduced"), (False, False, "not reproduced"),
-    (None, True, p3.UNCLEAR), (None, None, p3.UNCLEAR)])
-def test_arch_verdict_follows_the_stated_rule(mlp, lstm, verdict):
-    assert p3.arch_verdict(mlp, lstm) == verdict
-
-
-def best_table(adamw_acc, t_train=150.0):
-    rows = [("AdamW wd 1", 0.5, adamw_acc, t_train, 3), ("Adam lr 0.001", 0.5, 0.6, 150.0, 3)]
-    return pd.DataFrame(rows, columns=["optimizer", "frac", "best_test_acc", "t_train", "n"])
-
-
-def test_optimizer_verdict():
-    assert p3.optimizer_verdict(best_table(0.9))[0] == "reproduced"
-    assert p3.optimizer_verdict(best_table(0.4))[0] == "partially reproduced"
-    assert p3.optimizer_verdict(best_table(0.4, t_train=np.inf))[0] == "not reproduced"
-    assert p3.optimizer_verdict(best_table(0.1).assign(best_test_acc=0.1))[0] == p3.UNCLEAR
 
 
 def test_gpt2_init_is_transformerlens_default_and_only_for_the_transformer():

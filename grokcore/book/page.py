@@ -42,3 +42,37 @@ def glue(name: str, value, display: bool = False):
     if isinstance(value, np.generic):
         value = value.item()
     return _glue(name, value, display=display)
+
+
+def ledger_html(table, fragile: float = 0.8) -> str:
+    """The claims ledger as an HTML table: claim (linked to its chapter), the paper's value, our
+    value with its 95% CI, seeds, the verdict as a coloured badge, firmness (marked fragile
+    below `fragile`, with the seeds that would firm it up) and the note."""
+    import html
+
+    from ..claims.rules import fmt
+    from .plots import VERDICT_COLORS
+
+    def cell(v):
+        return "" if v is None or (isinstance(v, float) and v != v) else html.escape(str(v))
+    rows = []
+    for r in table.to_dict("records"):
+        badge = (f'<span style="background:{VERDICT_COLORS.get(r["verdict"], "#888")};color:white;'
+                 f'padding:1px 6px;border-radius:8px;white-space:nowrap">{html.escape(r["verdict"])}</span>')
+        ci = "" if r.get("ci_low") is None or r["ci_low"] != r["ci_low"] else f' [{fmt(r["ci_low"])}, {fmt(r["ci_high"])}]'
+        firm = r.get("firmness")
+        if firm is None or firm != firm:
+            firm_txt = ""
+        else:
+            firm_txt = f"{float(firm):.0%}"
+            if float(firm) < fragile:
+                firm_txt += " <b>fragile</b>" + (f" (needs {cell(r.get('seeds_to_firm'))} seeds)"
+                                                 if r.get("seeds_to_firm") else "")
+        seeds = "" if r.get("n_seeds") is None or r["n_seeds"] != r["n_seeds"] else str(int(r["n_seeds"]))
+        rows.append(f'<tr><td><a href="{r["chapter"]}.html">{cell(r["claim_id"])}</a><br>'
+                    f'<small>{cell(r["claim"])}</small></td><td>{cell(r["paper_value"])}</td>'
+                    f'<td>{cell(r["our_value"])}{ci}</td><td>{seeds}</td><td>{badge}</td>'
+                    f'<td>{firm_txt}</td><td><small>{cell(r["note"])}</small></td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper", "ours [95% CI]", "seeds", "verdict",
+                                             "firmness", "note"))
+    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

@@ -9,8 +9,34 @@ PALETTE = "colorblind"
 
 
 def set_theme():
+    """The figure style, and tables shown with formatted numbers (see `tidy_tables`)."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titlesize": "medium"})
+    tidy_tables()
+
+
+def tidy_tables():
+    """Tables on a page print numbers as `claims.rules.fmt` does (3 significant digits, 12.3k,
+    no six-decimal floats) and a missing value as an en dash, never NaN."""
+    import pandas as pd
+
+    from ..claims.rules import fmt
+
+    def number(v):
+        return "–" if v != v else fmt(v)
+    pd.set_option("display.float_format", number)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    fmts = ip.display_formatter.formatters
+    for kind in (pd.DataFrame, pd.Series):
+        fmts["text/html"].for_type(kind, lambda t: (t.to_frame() if isinstance(t, pd.Series) else t)
+                                   .to_html(na_rep="–", float_format=number))
+        fmts["text/plain"].for_type(kind, lambda t, p, cycle: p.text(t.to_string(na_rep="–", float_format=number)))
 
 
 def caption(profile: str, n_seeds: int, chapter: str, extra: str = "") -> str:
@@ -33,3 +59,23 @@ def curves(ax, ds, members=None, splits=("train", "test"), alpha=0.6, lw=0.8, la
     ax.set_ylabel("accuracy")
     ax.set_ylim(-0.02, 1.02)
     return ax
+
+
+VERDICT_COLORS = {"reproduced": "#1b7837", "partially reproduced": "#d9a400",
+                  "not reproduced": "#c51b7d", "inconclusive at this profile": "#8c8c8c"}
+
+
+def verdicts_by_paper(ax, table):
+    """Stacked bars: how many claims of each paper got each verdict."""
+    papers = sorted(table["paper"].unique())
+    bottom = np.zeros(len(papers))
+    for v, color in VERDICT_COLORS.items():
+        n = np.array([((table["paper"] == p) & (table["verdict"] == v)).sum() for p in papers])
+        ax.bar(papers, n, bottom=bottom, color=color, label=v)
+        bottom += n
+    ax.set_ylabel("claims")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize="small")
+    return ax
+
+
+tidy_tables()  # a chapter that imports its plots shows formatted tables from its first cell on

@@ -3,6 +3,7 @@ build (-W -n --keep-going) and the checks a built book must pass."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,11 +74,26 @@ def build_html(root=None, log=print) -> Path:
     return p.html / "index.html"
 
 
+_BADLY_FORMATTED = re.compile(r"np\.float64\(|np\.int64\(|\bNaN\b|(?<![\w.])nan(?![\w.])|\b\d+\.\d{6,}\b")
+
+
+def _printed(outputs):
+    """The text a reader sees in a notebook's outputs (stream, plain text, HTML tables)."""
+    for o in outputs:
+        if "scrapbook" in o.get("metadata", {}):  # a glued value: shown where it is formatted
+            continue
+        if o.get("output_type") == "stream":
+            yield "".join(o.get("text", ""))
+        for mime in ("text/plain", "text/html", "text/markdown"):
+            if mime in o.get("data", {}) and not {"image/png", "image/svg+xml"} & set(o["data"]):
+                yield "".join(o["data"][mime])
+
+
 def check_site(root=None) -> list[str]:
     """What is wrong with the built book (empty when nothing): every page of the pruned toc is
-    an HTML file, no executed notebook holds an error, every chapter has a figure, every image
-    a page refers to exists, and claims.csv lists every claim id."""
-    import re
+    an HTML file, no executed notebook holds an error or a badly formatted number (NaN,
+    np.float64(...), six-decimal floats), every chapter has a figure, every image a page refers
+    to exists, and claims.csv lists every claim id."""
 
     import pandas as pd
 
@@ -99,6 +115,12 @@ def check_site(root=None) -> list[str]:
         errors = [o for o in outputs if o.get("output_type") == "error"]
         if errors:
             problems.append(f"{nb.name}: error output {errors[0].get('ename')}: {errors[0].get('evalue')}")
+        for text in _printed(outputs):
+            bad = _BADLY_FORMATTED.search(text)
+            if bad:
+                problems.append(f"{nb.name}: printed output holds {bad.group(0)!r} (format numbers "
+                                "with grokcore.claims.rules.fmt)")
+                break
         figures = [o for o in outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
         if nb.stem != LEDGER and not figures:
             problems.append(f"{nb.name}: chapter has no figure")

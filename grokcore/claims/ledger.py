@@ -54,12 +54,15 @@ def claims_dir() -> Path:
 
 def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> pd.DataFrame:
     """Validate and save a chapter's verdict rows; returns them as a table for display.
-    Each row needs claim_id, our_value, verdict and note; ci_low, ci_high, n_seeds optional."""
+    Each row is what `judge` returned for a claim id of the chapter."""
     out = []
     for r in rows:
         cid = r["claim_id"]
         if cid not in CLAIMS:
             raise ValueError(f"unknown claim id {cid!r}; valid: {', '.join(CLAIMS)}")
+        if "firmness" not in r:
+            raise ValueError(f"row {cid} was not made by ledger.judge (no firmness); a chapter "
+                             "records only the rows its claims' rules return")
         if r["verdict"] not in VERDICTS:
             raise ValueError(f"unknown verdict {r['verdict']!r}; valid: {', '.join(VERDICTS)}")
         paper, _, claim, paper_value = CLAIMS[cid]
@@ -105,15 +108,26 @@ def ledger(folder=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = 200, **opts) -> dict:
+def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = rules.N_RESAMPLES, regime: str = "",
+          **opts) -> dict:
     """Apply the registered rule of `claim_id` to `df` and return the ledger row: verdict, our
     value, CI, seeds, note, firmness (share of resamples agreeing), the verdict spread over
-    resamples, and, for a fragile verdict, the seeds that would firm it up."""
+    resamples, and, for a fragile verdict, the seeds that would firm it up.
+    `regime`: how the chapter's setting leaves the regime the claim is about (e.g. AdamW where the
+    paper used SGD); then the verdict is 'inconclusive at this profile' and the note says what
+    the rule gave, since a verdict from another regime does not test the claim."""
     if claim_id not in rules.RULES:
         raise ValueError(f"no rule for claim id {claim_id!r}; valid: {', '.join(sorted(rules.RULES))}")
     r = rules.RULES[claim_id]
     v = r.fn(df, **opts)
     share, dist = rules.firmness(r, df, v.verdict, n=n_resamples, **opts)
+    if regime:
+        spread = "; ".join(f"{k} {p:.0%}" for k, p in dist.items())
+        return {"claim_id": claim_id, "verdict": rules.UNCLEAR, "our_value": v.our_value,
+                "ci_low": v.ci_low, "ci_high": v.ci_high, "n_seeds": v.n_seeds,
+                "note": f"outside the paper's regime ({regime}): the rule gives '{v.verdict}' here "
+                        f"(resamples: {spread}), which does not test the claim. {v.note}".strip(),
+                "firmness": None, "spread": "", "seeds_to_firm": "", "extra": v.extra}
     row = {"claim_id": claim_id, "verdict": v.verdict, "our_value": v.our_value, "ci_low": v.ci_low,
            "ci_high": v.ci_high, "n_seeds": v.n_seeds, "note": v.note, "firmness": round(share, 3),
            "spread": "; ".join(f"{k} {p:.0%}" for k, p in dist.items()),

@@ -1,6 +1,8 @@
-"""Part III (P3, "Exploring Grokking", arXiv 2412.10898) helpers: the paper's three models,
-its eight optimizer variants batched into few ensembles, and the verdict rules of its
-chapters as plain functions of measured numbers (stated in words in the chapters too).
+"""Part III (P3, "Exploring Grokking", arXiv 2412.10898): the paper's three models, its eight
+optimizer variants batched into few ensembles, and the verdict rules of its claims, registered
+by claim id. Each rule is a function of a tidy per-member table; `rules.outcomes` decides what
+*grokked* means (memorised, then 99% test with T_grok >= 2 T_train) and censors
+never-generalised members at the budget.
 """
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.config import RunConfig
-
-UNCLEAR = "inconclusive at this profile"
+from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, km_median
+from .rules import outcomes, rule
 
 
 def transformer(**kw) -> RunConfig:
@@ -76,62 +78,6 @@ def variant_names(cfg: RunConfig) -> list[str]:
     return [variant_name(cfg, m) for m in cfg.members()]
 
 
-# ----------------------------------------------------------------------------- verdict rules
-def fraction_verdict(summary: pd.DataFrame, peak_band=(0.4, 0.6), high_alpha: float = 0.75,
-                     absent_share: float = 0.1) -> tuple[str, str]:
-    """P3-frac from a per-alpha table with columns frac, n, grokked, median (median delay of
-    the grokked members). A fraction "groks" when at least half of its seeds grokked.
-
-    (a) the largest median delay among grokking fractions lies at a frac inside `peak_band`;
-    (b) at the largest frac >= `high_alpha` that groks, the median delay is at most
-        `absent_share` of that peak (test tracks train).
-    reproduced: (a) and (b); partially: one of them; not reproduced: neither. Inconclusive
-    when fewer than two fractions grok, none of the grid lies in the band, or no fraction
-    >= high_alpha groks. Returns (verdict, reason)."""
-    s = summary[summary["n"] > 0]
-    ok = s[(s["grokked"] >= s["n"] / 2) & np.isfinite(s["median"].astype(float))]
-    if len(ok) < 2:
-        return UNCLEAR, f"{len(ok)} fraction(s) grokked in at least half of the seeds"
-    if not ((s["frac"] >= peak_band[0]) & (s["frac"] <= peak_band[1])).any():
-        return UNCLEAR, "no fraction of the grid lies near 0.5"
-    high = ok[ok["frac"] >= high_alpha]
-    if high.empty:
-        return UNCLEAR, f"no fraction >= {high_alpha:g} grokked in at least half of the seeds"
-    peak = ok.loc[ok["median"].astype(float).idxmax()]
-    a = bool(peak_band[0] <= peak["frac"] <= peak_band[1])
-    top = high.loc[high["frac"].idxmax()]
-    b = bool(top["median"] <= absent_share * peak["median"])
-    reason = (f"peak median delay {peak['median']:.0f} at frac {peak['frac']:g} ({'in' if a else 'outside'} "
-              f"{peak_band}); at frac {top['frac']:g} median delay {top['median']:.0f} "
-              f"({'<=' if b else '>'} {absent_share:g} x peak)")
-    return {2: "reproduced", 1: "partially reproduced", 0: "not reproduced"}[a + b], reason
-
-
-def median_or_nan(values) -> float:
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if len(v) else math.nan
-
-
-def arch_verdict(mlp_holds, lstm_holds) -> str:
-    """P3-arch from its two parts, each True (holds with the paper's budget), False (refuted:
-    the opposite was observed) or None (not decided at this budget)."""
-    parts = (mlp_holds, lstm_holds)
-    if all(x is True for x in parts):
-        return "reproduced"
-    if all(x is False for x in parts):
-        return "not reproduced"
-    if True in parts and False in parts:
-        return "partially reproduced"
-    return UNCLEAR
-
-
-def median_or_inf(values) -> float:
-    """Median where a missing time (never reached) counts as +inf."""
-    v = np.asarray(values, float)
-    return float(np.median(np.where(np.isfinite(v), v, np.inf))) if len(v) else math.nan
-
-
 def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
     """`results.tables.members_table` plus each member's best test accuracy over the run and, when
     given, its optimizer variant name (a list in member order, see `variant_names`)."""
@@ -143,15 +89,269 @@ def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
     return df
 
 
-def optimizer_verdict(best: pd.DataFrame, t_train_max: float = 400, generalised: float = 0.5):
-    """P3-opt from a table with one row per (optimizer, frac): best_test_acc (median over
-    seeds), t_train (median, inf = never memorised), n. Returns (verdict, ranking of the
-    variants by their mean over frac of best_test_acc, names of the slow groups)."""
-    ranking = best.groupby("optimizer")["best_test_acc"].mean().sort_values(ascending=False)
-    slow = [f"{r.optimizer} @ {r.frac:g}" for r in best.itertuples() if not r.t_train <= t_train_max]
-    if best.empty or (best["n"] == 0).any() or not (best["best_test_acc"] >= generalised).any():
-        return UNCLEAR, ranking, slow
-    adamw = ranking[ranking.index.str.startswith("AdamW")]
-    adamw_best = bool(len(adamw) and adamw.max() >= ranking.max())  # ties count as best
-    fast = not slow
-    return {2: "reproduced", 1: "partially reproduced", 0: "not reproduced"}[adamw_best + fast], ranking, slow
+# ----------------------------------------------------------------------------- verdict rules
+def _n_seeds(d: pd.DataFrame) -> int:
+    return int(d["seed"].nunique()) if "seed" in d else len(d)
+
+
+def fmt_steps(x) -> str:
+    """A step count for a note: 2,150 rather than 2.15e+03; `rules.fmt` for NaN and inf."""
+    return f"{float(x):,.0f}" if np.isfinite(x) and abs(x) < 1e6 else fmt(x)
+
+
+def _strict(*parts: str) -> str:
+    """One verdict for a claim whose parts must all hold: *not reproduced* when any part is;
+    otherwise *inconclusive* when any part is, *partially* when any part is, else reproduced."""
+    for v in (NOT, UNCLEAR, PARTIAL):
+        if v in parts:
+            return v
+    return REPRODUCED
+
+
+def _km_median_rows(t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """`rules.km_median` of every row of the (rows, n) arrays of times `t` and events `e` at once
+    (the bootstrap's resamples); inf where the survival never falls to 0.5."""
+    order = np.lexsort((~e, t), axis=-1)
+    t, e = np.take_along_axis(t, order, -1), np.take_along_axis(e, order, -1)
+    at_risk = t.shape[-1] - np.arange(t.shape[-1])
+    surv = np.cumprod(np.where(e, 1 - 1 / at_risk, 1.0), axis=-1)
+    hit = surv <= 0.5 + 1e-12
+    first = np.argmax(hit, axis=-1)
+    return np.where(hit.any(-1), np.take_along_axis(t, first[:, None], -1)[:, 0], np.inf)
+
+
+def _delays(d: pd.DataFrame):
+    """Censored delays and events of the memorised members of `d` (never-memorised ones carry no delay)."""
+    m = d[np.isfinite(d["delay_c"].to_numpy(float))]
+    return m["delay_c"].to_numpy(float), m["event"].to_numpy(bool)
+
+
+def _peaks(alphas, medians) -> np.ndarray:
+    """The peak alpha of each row of per-alpha censored median delays (alphas ascending, NaN = no
+    member memorised). The run of alphas at the low end whose median is infinite (most members
+    never generalised within the budget) is the paper's *no generalisation* side, not a peak; above
+    the first alpha that finishes, the largest median wins (an infinite one too: its delay exceeds
+    the budget), ties to the smaller alpha. NaN for a row where no alpha finishes."""
+    alphas, med = np.asarray(alphas, float), np.atleast_2d(np.asarray(medians, float))
+    finite = np.isfinite(med)
+    start = np.argmax(finite, axis=1)
+    m = np.where(np.isnan(med) | (np.arange(med.shape[1]) < start[:, None]), -np.inf, med)
+    return np.where(finite.any(1), alphas[np.argmax(m, axis=1)], np.nan)
+
+
+def _peak_ci(groups: dict, alphas, n_boot: int, seed: int = 0):
+    """Percentile 95% interval of the peak alpha over bootstrap resamples of the members within
+    each alpha (and the share of resamples where no alpha finished)."""
+    rng = np.random.default_rng(seed)
+    cols = []
+    for a in alphas:
+        t, e = _delays(groups[a])
+        if len(t) == 0:
+            cols.append(np.full(n_boot, np.nan))
+            continue
+        idx = rng.integers(0, len(t), (n_boot, len(t)))
+        cols.append(_km_median_rows(t[idx], e[idx]))
+    med = np.column_stack(cols)
+    peaks = _peaks(alphas, med)
+    ok = peaks[np.isfinite(peaks)]
+    if len(ok) < 0.95 * n_boot:
+        return float("nan"), float("nan")
+    return float(np.quantile(ok, 0.025)), float(np.quantile(ok, 0.975))
+
+
+def _high_alpha(g: pd.DataFrame, peak_delay: float, tiny: float) -> tuple[bool | None, str]:
+    """Whether one high alpha shows *no delay*: at least half its memorised members generalised
+    without delay (T_grok < 2 T_train), or its censored median delay is at most `tiny` x the peak's.
+    None when no member memorised."""
+    t, e = _delays(g)
+    if len(t) == 0:
+        return None, "none memorised"
+    share = float((g["outcome"] == "no delay").sum()) / len(t)
+    med = km_median(t, e)
+    ok = share >= 0.5 or (math.isfinite(peak_delay) and med <= tiny * peak_delay)
+    return ok, f"{fmt(100 * share)}% no delay, median delay {fmt_steps(med)}"
+
+
+@rule("P3-frac", by=("frac",))
+def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, tiny: float = 0.1,
+                  n_boot: int = 200) -> Verdict:
+    """P3-frac, on members labelled by `frac` (the training fraction alpha) with their T_train,
+    T_grok and budget. Per alpha, the Kaplan-Meier median of the delay T_grok - T_train, where a
+    member that memorised and never generalised is censored at the budget (its delay is "more
+    than budget - T_train", never dropped) and a member that never memorised carries no delay.
+    (a) *The peak*: the alpha with the largest censored median delay. Alphas at the low end of
+    the grid whose median is infinite (most members never generalised within the budget) are the
+    paper's *no generalisation within the budget* side and are reported, not taken as the peak;
+    above the first alpha that finishes, an unfinished alpha is a peak like any other (its delay
+    exceeds the budget). Its 95% interval comes from resampling the members within each alpha;
+    judged against the band [0.4, 0.6] around the paper's 0.5 by the shared band rule (inside:
+    reproduced; wholly outside: not reproduced; wider than the band: inconclusive; else
+    partially). When every alpha below the peak is unfinished, the note says so: with a delay that
+    falls as alpha grows, the peak is then the smallest alpha that finishes, and a longer budget
+    can move it lower. (b) *No delay at high alpha*: every alpha >= 0.75 shows no delay - at least half
+    of its memorised members generalised without delay (T_grok < 2 T_train), or its censored
+    median delay is at most 10% of the peak's; not reproduced when none does, partially when
+    some do. The claim is *not reproduced* when either part is, *reproduced* when both are;
+    *inconclusive at this profile* when fewer than 2 alphas finish (nothing to locate a peak
+    among), the grid has no alpha in the band or none >= 0.75."""
+    d = outcomes(df)
+    alphas = np.sort(d["frac"].unique()).astype(float)
+    groups = {a: d[d["frac"] == a] for a in alphas}
+    med = np.array([km_median(*_delays(groups[a])) for a in alphas])
+    per = {a: f"{fmt(a)}: {counts(groups[a])}, median delay {fmt_steps(m)}" for a, m in zip(alphas, med)}
+    extra = {"alphas": list(alphas), "median_delay": list(med)}
+    note = "; ".join(per.values())
+    peak = float(_peaks(alphas, med)[0])
+    n_fin = int(np.isfinite(med).sum())
+    in_band = ((alphas >= band[0]) & (alphas <= band[1])).any()
+    high = alphas[alphas >= high_alpha]
+    if n_fin < 2 or not in_band or not len(high):
+        why = ("fewer than 2 alphas finish within the budget" if n_fin < 2 else
+               f"no alpha of the grid in {band}" if not in_band else f"no alpha >= {high_alpha:g} in the grid")
+        return Verdict(UNCLEAR, f"peak alpha {fmt(peak)}", n_seeds=_n_seeds(d), note=f"{why}; {note}", extra=extra)
+    lo, hi = _peak_ci(groups, alphas, n_boot)
+    peak_v = band_verdict(lo, hi, band[0], band[1], log=False)
+    peak_delay = float(med[alphas == peak][0])
+    checks = {a: _high_alpha(groups[a], peak_delay, tiny) for a in high}
+    oks = [ok for ok, _ in checks.values() if ok is not None]
+    high_v = UNCLEAR if not oks else REPRODUCED if all(oks) else NOT if not any(oks) else PARTIAL
+    v = _strict(peak_v, high_v)
+    below = alphas[alphas < peak]
+    edge = bool(len(below)) and not np.isfinite(med[alphas < peak]).any()   # only unfinished alphas below
+    extra.update(peak=peak, peak_low=lo, peak_high=hi, peak_delay=peak_delay, peak_verdict=peak_v,
+                 high_verdict=high_v, band_low=band[0], band_high=band[1], budget_edge=edge)
+    value = f"peak alpha {fmt(peak)} (median delay {fmt_steps(peak_delay)}); alpha >= {high_alpha:g}: " + \
+        ", ".join(f"{fmt(a)} {'no delay' if ok else 'delay' if ok is not None else 'n/a'}" for a, (ok, _) in checks.items())
+    note = (f"peak {peak_v} (interval {fmt(lo)}-{fmt(hi)}, band {fmt(band[0])}-{fmt(band[1])}); high alpha "
+            f"{high_v} (" + "; ".join(f"{fmt(a)}: {w}" for a, (_, w) in checks.items()) + ")"
+            + ("; the peak is the smallest alpha that finishes: the budget sets its place" if edge else "")
+            + f" | {note}")
+    return Verdict(v, value, lo, hi, _n_seeds(d), note, extra)
+
+
+def _mlp_part(g: pd.DataFrame, room: float) -> tuple[str, str]:
+    """The no-weight-decay MLP: *groks* (not reproduced) when at least half its members grokked;
+    otherwise no grokking of one of two kinds, whichever more members show: *train and test rise
+    together* (generalised without delay) or *no generalisation* (memorised, never generalised),
+    the latter judged only when the budget is at least `room` x the median T_train."""
+    if g.empty:
+        return UNCLEAR, "no MLP member"
+    c = g["outcome"].value_counts()
+    n_grok, n_nd, n_ng = (int(c.get(k, 0)) for k in ("grokked", "no delay", "not generalised"))
+    if n_grok >= len(g) / 2:
+        return NOT, f"groks with delay ({counts(g)})"
+    if n_nd + n_ng == 0:
+        return UNCLEAR, f"never memorised ({counts(g)})"
+    if n_nd >= n_ng:
+        return REPRODUCED, f"train and test rise together ({counts(g)})"
+    t_tr = float(np.nanmedian(g["t_train"].to_numpy(float)))
+    if not float(g["budget"].min()) >= room * t_tr:
+        return UNCLEAR, f"no generalisation, but the budget is below {room:g} x T_train ({counts(g)})"
+    return REPRODUCED, f"no generalisation at all ({counts(g)})"
+
+
+def _lstm_part(g: pd.DataFrame) -> tuple[str, str]:
+    """The LSTM *never memorises* when fewer than half its members reach 99% train accuracy."""
+    if g.empty:
+        return UNCLEAR, "no LSTM member"
+    n_mem = int(np.isfinite(g["t_train"].to_numpy(float)).sum())
+    acc = ""
+    if "final_train_acc" in g:
+        acc = f", final train {fmt(g['final_train_acc'].median())}, test {fmt(g['final_test_acc'].median())}"
+    v = REPRODUCED if n_mem < len(g) / 2 else NOT
+    return v, f"{n_mem}/{len(g)} memorised{acc}"
+
+
+@rule("P3-arch", by=("arch",))
+def arch_rule(df: pd.DataFrame, room: float = 10.0, paper_budget: float = 100_000) -> Verdict:
+    """P3-arch, on the members trained without weight decay (`wd` 0) labelled by `arch` ('MLP',
+    'LSTM'; others ignored). (1) The MLP does not grok: *not reproduced* when at least half its
+    members grokked (memorised, then 99% test with T_grok >= 2 T_train); otherwise the part holds,
+    as *train and test rise together* (most members generalised without delay) or as *no
+    generalisation at all* (most memorised and never generalised - judged only when the budget is
+    at least 10 x their median T_train, else inconclusive: the budget leaves no room for a delay);
+    inconclusive when no MLP member memorised. (2) The LSTM never memorises: holds when fewer than
+    half its members reach 99% train accuracy, *not reproduced* when at least half do. The claim
+    is *not reproduced* when either part is, *inconclusive* when either part is inconclusive,
+    *reproduced* when both hold. The paper's negative results come from a 100k-step budget; the
+    note states ours."""
+    d = outcomes(df)
+    if "wd" in d:
+        d = d[d["wd"] == 0]
+    (mv, mw), (lv, lw) = _mlp_part(d[d["arch"] == "MLP"], room), _lstm_part(d[d["arch"] == "LSTM"])
+    budget = float(d["budget"].max()) if len(d) else float("nan")
+    note = f"wd 0; MLP: {mv}; LSTM: {lv}; budget {fmt_steps(budget)} steps (paper {fmt_steps(paper_budget)})"
+    return Verdict(_strict(mv, lv), f"MLP: {mw}; LSTM: {lw}", n_seeds=_n_seeds(d), note=note,
+                   extra={"mlp": mw, "lstm": lw, "mlp_verdict": mv, "lstm_verdict": lv, "budget": budget})
+
+
+def _scores(d: pd.DataFrame, n_boot: int, seed: int = 0):
+    """Each optimizer's score (mean over alpha of its mean best test accuracy) and (n_boot,)
+    bootstrap draws of it, resampling members within each (optimizer, alpha)."""
+    rng = np.random.default_rng(seed)
+    point, boots = {}, {}
+    for opt, g in d.groupby("optimizer", sort=True):
+        per, draws = [], []
+        for _, h in g.groupby("frac", sort=True):
+            x = h["best_test_acc"].to_numpy(float)
+            per.append(x.mean())
+            draws.append(x[rng.integers(0, len(x), (n_boot, len(x)))].mean(1))
+        point[opt], boots[opt] = float(np.mean(per)), np.mean(draws, axis=0)
+    return point, boots
+
+
+def _win(d: pd.DataFrame, margin: float, n_boot: int):
+    """(verdict, point, lo, hi, best other) for *AdamW generalises best*: the difference between the
+    best AdamW variant's score and the best other variant's, with a bootstrap 95% CI."""
+    point, boots = _scores(d, n_boot)
+    ours = [o for o in point if o.startswith("AdamW")]
+    others = [o for o in point if not o.startswith("AdamW")]
+    if not ours or not others:
+        return UNCLEAR, float("nan"), float("nan"), float("nan"), ""
+    rival = max(others, key=point.get)
+    diff = max(point[o] for o in ours) - point[rival]
+    draws = np.max([boots[o] for o in ours], 0) - np.max([boots[o] for o in others], 0)
+    lo, hi = (float(np.quantile(draws, q)) for q in (0.025, 0.975))
+    if lo > margin:
+        v = REPRODUCED
+    elif hi < -margin:
+        v = NOT
+    elif -margin <= lo and hi <= margin:
+        v = PARTIAL   # a tie within the margin: not a win
+    else:
+        v = UNCLEAR   # the CI reaches past a margin edge: cannot tell a win from a tie
+    return v, diff, lo, hi, rival
+
+
+@rule("P3-opt", by=("optimizer", "frac"))
+def optimizer_rule(df: pd.DataFrame, margin: float = 0.02, t_train_max: float = 400,
+                   generalised: float = 0.5, chance: float = float("nan"), n_boot: int = 500) -> Verdict:
+    """P3-opt, on members labelled by `optimizer` (the variant's name; AdamW variants start with
+    'AdamW') and `frac`, with `best_test_acc` (best test accuracy within the budget) and T_train.
+    A variant's score is the mean over alpha of its members' mean best test accuracy. (a) *AdamW
+    generalises best*: the difference between the best AdamW variant's score and the best other
+    variant's, with a bootstrap 95% CI resampling members within (optimizer, alpha): *reproduced*
+    when the CI lies above +2 points (a win), *not reproduced* when it lies below -2 points,
+    *partially* when it lies within +-2 points (a tie, and ties are not wins), *inconclusive* when
+    it reaches past a margin edge; inconclusive too when no variant reaches a best test accuracy
+    of 0.5 (nothing generalised to rank; `chance`, 1/p, is reported beside it). (b) *Train
+    accuracy is reached after ~100-200 updates under every optimizer and alpha*: the median T_train
+    of every (optimizer, alpha) group (never memorised counts as infinite) is at most 400 updates
+    (twice the paper's 200): *reproduced* when every group is, *partially* when at least half are,
+    *not reproduced* otherwise. The claim is `rules.combine` of the two parts."""
+    d = df.copy()
+    win, diff, lo, hi, rival = _win(d, margin, n_boot)
+    top = float(d.groupby(["optimizer", "frac"])["best_test_acc"].mean().max()) if len(d) else float("nan")
+    if not top >= generalised:
+        win = UNCLEAR
+    t_tr = d.assign(t=d["t_train"].fillna(np.inf)).groupby(["optimizer", "frac"])["t"].median()
+    slow = [f"{o} @ {fmt(a)}" for (o, a), t in t_tr.items() if not t <= t_train_max]
+    fast = 1 - len(slow) / max(len(t_tr), 1)
+    speed = REPRODUCED if not slow else PARTIAL if fast >= 0.5 else NOT
+    v = combine(win, speed)
+    value = f"best AdamW - best other ({rival}): {fmt(diff)}; {len(t_tr) - len(slow)}/{len(t_tr)} groups memorise by {fmt_steps(t_train_max)}"
+    note = (f"AdamW best: {win} (CI {fmt(lo)} to {fmt(hi)}, margin +-{fmt(margin)}; top group best test "
+            f"{fmt(top)}, chance {fmt(chance)}); T_train: {speed}; slow groups: {', '.join(slow) or 'none'}")
+    return Verdict(v, value, lo, hi, _n_seeds(d), note,
+                   {"diff": diff, "rival": rival, "win": win, "speed": speed, "slow": slow,
+                    "n_groups": len(t_tr), "top": top, "chance": chance, "margin": margin})

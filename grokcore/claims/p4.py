@@ -1,2 +1,304 @@
-"""P4: the configurations and verdict rules of P4's claims (registered by claim id)."""
+"""Part IV (P4, "Deep Grokking", arXiv 2405.19454): the verdict rules of its six claims,
+registered by claim id, and the per-member curve summaries the rules read.
+
+Every rule takes a tidy per-member table, as `results.tables.stage_table` makes it (one row per
+member: depth, n_train, seed, t_train, t_test_rise, n_surges, t_rank_fall, ... and `budget`).
+Test accuracy on MNIST-type data never reaches 99%, so P4's "generalisation time" is the onset
+of the test rise after memorisation (`t_test_rise`: half of a rise of at least 10 points covered),
+not the 99% threshold; `rules.outcomes` is applied with that time in place of T_grok, so a member
+that memorised and never rose is censored at the budget and one that never memorised has no
+delay at all (it is counted, never taken as an infinitely late rise).
+"""
 from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
+from .rules import km_median, outcomes, rule
+
+PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
+RISE = "t_test_rise"
+
+
+def rise_outcomes(df: pd.DataFrame, rise: str = RISE) -> pd.DataFrame:
+    """`rules.outcomes` with the test-rise onset `rise` as the generalisation time."""
+    return outcomes(df.assign(t_grok=df[rise].astype(float)))
+
+
+def memorised(df: pd.DataFrame) -> pd.DataFrame:
+    return df[np.isfinite(df["t_train"].astype(float))]
+
+
+def _largest_n(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["n_train"] == df["n_train"].max()] if "n_train" in df else df
+
+
+# ------------------------------------------------------------------------------ P4-depth
+def _km(d: pd.DataFrame) -> float:
+    return km_median(d["delay_c"], d["event"])
+
+
+def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap CI (95%) of km_median(a) / km_median(b), members resampled within
+    each depth; an infinite numerator over a finite denominator is an infinite ratio."""
+    rng = np.random.default_rng(seed)
+    (ta, ea), (tb, eb) = [(g["delay_c"].to_numpy(float), g["event"].to_numpy(bool)) for g in (a, b)]
+    out = []
+    for _ in range(n_boot):
+        i, j = rng.integers(0, len(ta), len(ta)), rng.integers(0, len(tb), len(tb))
+        num, den = km_median(ta[i], ea[i]), km_median(tb[j], eb[j])
+        out.append(np.nan if (math.isinf(num) and math.isinf(den)) or den <= 0 else num / den)
+    out = np.asarray(out, float)
+    if np.isnan(out).any():
+        return (math.nan, math.nan)
+    q = lambda p: float(np.quantile(out, p, method="inverted_cdf"))  # noqa: E731  (no inf - inf)
+    return (q(0.025), q(0.975))
+
+
+@rule("P4-depth", by=("n_train", "depth"))
+def depth_rule(df: pd.DataFrame, rise: str = RISE, n_boot: int = 200) -> Verdict:
+    """At the largest N, each member's delay is the step of its test rise minus its memorisation
+    step t_train, right-censored at the budget when memorised without a rise; members that never
+    memorised have no delay (counted, not used). Per depth, the Kaplan-Meier median delay. The
+    deepest-vs-shallowest ratio of those medians gets a 95% bootstrap CI (members resampled within
+    depth). Reproduced: CI wholly above 1 and the medians strictly increase from each depth to the
+    next; partially reproduced: CI above 1 but the middle depths do not increase; not reproduced:
+    CI at or below 1 (ties are not wins); inconclusive: the shallowest depth has no member that
+    memorised, a depth has fewer than 2 memorised members, no member rises at all, or the CI
+    straddles 1 or is undefined (both medians beyond the budget). The memorisation step itself
+    (Kaplan-Meier median of t_train, censored at the budget) is reported beside, not scored."""
+    d = rise_outcomes(_largest_n(df))
+    depths = sorted(d["depth"].unique())
+    m = d[d["event"] | (d["outcome"] == "not generalised")]
+    n_mem = {k: int((m["depth"] == k).sum()) for k in depths}
+    med = {k: _km(m[m["depth"] == k]) for k in depths}
+    value = "; ".join(f"depth {k}: median delay {fmt(med[k])} ({counts(d[d['depth'] == k])})" for k in depths)
+    t_mem = {k: km_median(np.where(np.isfinite(g["t_train"]), g["t_train"], g["budget"]), np.isfinite(g["t_train"]))
+             for k, g in d.groupby("depth")}  # shown, not scored: never memorising is no delay
+    extra = {"km_median": med, "n_memorised": n_mem, "km_t_train": t_mem}
+    n_seeds = int(d.groupby("depth").size().min()) if len(d) else 0
+    if len(depths) < 2 or n_mem[depths[0]] == 0:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="the shallowest depth never memorised: there is no delay to compare")
+    if min(n_mem.values()) < 2 or not m["event"].any():
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="fewer than 2 memorised members at some depth, or no test rise at all")
+    lo, hi = _ratio_ci(m[m["depth"] == depths[-1]], m[m["depth"] == depths[0]], n_boot)
+    extra["ratio_ci"] = (lo, hi)
+    value += f"; depth {depths[-1]}/{depths[0]} median ratio CI [{fmt(lo)}, {fmt(hi)}]"
+    steps = [med[a] < med[b] for a, b in zip(depths, depths[1:])]
+    if not math.isfinite(lo) and not math.isfinite(hi):
+        v = UNCLEAR
+    elif hi <= 1:
+        v = NOT
+    elif lo > 1:
+        v = REPRODUCED if all(steps) else PARTIAL
+    else:
+        v = UNCLEAR
+    return Verdict(v, value, lo, hi, n_seeds, extra=extra,
+                   note="delay = test-rise onset - t_train, censored at the budget; Kaplan-Meier medians")
+
+
+# ------------------------------------------------------------------------------ P4-multistage
+@rule("P4-multistage", by=("n_train", "depth"))
+def multistage_rule(df: pd.DataFrame) -> Verdict:
+    """At the largest N, count per depth the memorised members with two or more surges of test
+    accuracy after memorisation (the two-stage rule of grokcore.core.probes). Reproduced: none at
+    the shallowest depth and a strict majority of the memorised members at every deeper depth;
+    not reproduced: no deeper depth has a larger two-stage share than the shallowest (ties are
+    not wins); partially reproduced otherwise; inconclusive: some depth has no memorised member,
+    or no member has even one surge (no generalisation stage to count)."""
+    d = memorised(_largest_n(df))
+    depths = sorted(_largest_n(df)["depth"].unique())
+    two = {k: int((d.loc[d["depth"] == k, "n_surges"] >= 2).sum()) for k in depths}
+    mem = {k: int((d["depth"] == k).sum()) for k in depths}
+    value = "; ".join(f"depth {k}: {two[k]}/{mem[k]} two-stage" for k in depths)
+    n_seeds = int(_largest_n(df).groupby("depth").size().min()) if len(df) else 0
+    extra = {"two_stage": two, "memorised": mem}
+    if len(depths) < 2 or min(mem.values()) == 0 or not (d["n_surges"] >= 1).any():
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="a depth never memorised, or no member has a surge after memorisation")
+    share = {k: two[k] / mem[k] for k in depths}
+    deep = depths[1:]
+    if two[depths[0]] == 0 and all(share[k] > 0.5 for k in deep):
+        v = REPRODUCED
+    elif not any(share[k] > share[depths[0]] for k in deep):
+        v = NOT
+    else:
+        v = PARTIAL
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note="two-stage = two test jumps of >= 10 points after memorisation separated by a plateau")
+
+
+# ------------------------------------------------------------------------------ P4-rank
+def log_gap(a, b) -> np.ndarray:
+    """|log10(a / b)| per member; inf where either onset is missing."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.abs(np.log10(a / b))
+    return np.where(np.isfinite(g), g, np.inf)
+
+
+@rule("P4-rank", by=("depth",))
+def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdict:
+    """Among the members whose test accuracy rises by >= 10 points after memorisation (the
+    grokking members in P4's sense), the rise coincides with the rank fall when the onset of the
+    second-to-last layer's rank fall (`t_rank_fall`) is within a factor `window` (default 2) of
+    the onset of the test rise; a rank that never falls does not coincide. Reproduced: at least
+    2/3 of those members coincide; partially reproduced: at least 1/3; not reproduced: fewer;
+    inconclusive: fewer than 2 rising members. (The rank double descent of two-stage runs is
+    shown, not scored.)"""
+    risers = df[np.isfinite(df[rise].astype(float))]
+    gap = log_gap(risers["t_rank_fall"], risers[rise])
+    hit = int((gap <= math.log10(window)).sum())
+    n = len(risers)
+    value = f"{hit}/{n} rising members: rank fall within x{window:g} of the test rise"
+    n_seeds = int(df.groupby("depth").size().min()) if len(df) else 0
+    extra = {"coincide": hit, "risers": n, "share": hit / n if n else math.nan}
+    if n < 2:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="fewer than 2 members rose by 10 points after memorisation")
+    share = hit / n
+    v = REPRODUCED if share >= 2 / 3 else PARTIAL if share >= 1 / 3 else NOT
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note=f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}")
+
+
+# ------------------------------------------------------------------------------ P4-tunnel
+def _median_ci(v, n_boot: int = 400, seed: int = 0) -> tuple[float, float]:
+    v = np.asarray(v, float)
+    if len(v) < 2:
+        return (math.nan, math.nan)
+    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
+    b = np.median(v[idx], axis=1)
+    return (float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975)))
+
+
+@rule("P4-tunnel", by=("depth",))
+def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -> Verdict:
+    """Tunnel length = hidden layers whose final feature rank is below the threshold (column
+    `tunnel`), over the members that memorised. Per depth the median over seeds with a 95%
+    bootstrap CI, judged by equivalence against the band paper +- `tol` layers (default 1) around
+    the paper's length for that depth (`paper`: depth -> length; default P4's N=5000 values
+    1/3/6, N=7000 gives 1/5/6): CI inside the band reproduced, wholly outside not reproduced,
+    wider than the band or missing inconclusive, else partially; the depths combine (all
+    reproduced -> reproduced; none even partially -> not reproduced). Inconclusive with fewer
+    than two of the paper's depths."""
+    paper = PAPER_TUNNEL[5000] if paper is None else paper
+    d = memorised(df)
+    depths = [k for k in sorted(df["depth"].unique()) if k in paper]
+    parts, vals, cis = [], {}, {}
+    for k in depths:
+        v = d.loc[d["depth"] == k, "tunnel"].to_numpy(float)
+        lo, hi = _median_ci(v)
+        vals[k], cis[k] = (float(np.median(v)) if len(v) else math.nan), (lo, hi)
+        parts.append(band_verdict(lo, hi, paper[k] - tol, paper[k] + tol, log=False))
+    value = "; ".join(f"depth {k}: {fmt(vals[k])} [{fmt(cis[k][0])}, {fmt(cis[k][1])}] (paper {paper[k]})"
+                      for k in depths)
+    n_seeds = int(df.groupby("depth").size().min()) if len(df) else 0
+    extra = {"median": vals, "ci": cis, "paper": {k: paper[k] for k in depths}}
+    if len(depths) < 2:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
+    return Verdict(combine(*parts), value, n_seeds=n_seeds, extra=extra,
+                   note=f"band: paper length +- {tol:g} layers; per depth: " + ", ".join(
+                       f"{k}: {p}" for k, p in zip(depths, parts)))
+
+
+# ------------------------------------------------------------------------------ P4-wd
+EXPECTED_WD = ("no late rise", "one surge (grokking)", "two or more surges")
+
+
+def stage_class(n_surges) -> str:
+    n = float(n_surges)
+    return "no memorisation" if not math.isfinite(n) else EXPECTED_WD[min(int(n), 2)]
+
+
+@rule("P4-wd", by=("n_train", "wd"))
+def wd_rule(df: pd.DataFrame) -> Verdict:
+    """The sweep's three gammas, smallest to largest, should give per N: no late rise (it fails
+    to generalise, or generalises without grokking: no surge after memorisation), one surge
+    (grokking), two or more surges. A (N, gamma) cell matches when a strict majority of its
+    memorised members are in the expected class (ties are not wins). Reproduced: every cell
+    matches; partially reproduced: the middle gamma matches at every N and some other cell does;
+    not reproduced otherwise; inconclusive: not exactly three gammas, a cell without a memorised
+    member, or no member of the sweep has a surge (the regime then groks at no gamma)."""
+    gammas = sorted(df["wd"].unique())
+    d = memorised(df).assign(cls=lambda t: t["n_surges"].map(stage_class))
+    cells, rows = {}, []
+    for n in sorted(df["n_train"].unique()):
+        for g, want in zip(gammas, EXPECTED_WD):
+            c = d[(d["n_train"] == n) & np.isclose(d["wd"], g)]
+            hit = int((c["cls"] == want).sum())
+            cells[(n, g)] = len(c) > 0 and hit > len(c) / 2
+            rows.append(f"N={n} wd={fmt(g)}: {hit}/{len(c)} {want}")
+    n_seeds = int(df.groupby(["n_train", "wd"]).size().min()) if len(df) else 0
+    value = "; ".join(rows)
+    extra = {"match": {f"N={n} wd={fmt(g)}": ok for (n, g), ok in cells.items()}}
+    empty = any(not ((d["n_train"] == n) & np.isclose(d["wd"], g)).any() for n, g in cells)
+    if len(gammas) != 3 or empty or not (d["n_surges"] >= 1).any():
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="needs three gammas, a memorised member per cell and at least one surge")
+    mid = [ok for (n, g), ok in cells.items() if g == gammas[1]]
+    other = [ok for (n, g), ok in cells.items() if g != gammas[1]]
+    v = REPRODUCED if all(cells.values()) else PARTIAL if all(mid) and any(other) else NOT
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra, note="classes by surges after memorisation")
+
+
+# ------------------------------------------------------------------------------ P4-norm
+def curve_summary(ds, rank_layer: int = -2) -> pd.DataFrame:
+    """Per member of a deep-MLP Dataset: the step-averaged log10 weight norm (`norm_mean`) and
+    step-averaged feature rank of `rank_layer` (`rank_mean`, when logged): where a member's
+    curve sits, one number per curve, so curves of several N can be compared member by member."""
+    out = {"norm_mean": np.log10(np.maximum(ds["l2_norm"].values.astype(float), 1e-300)).mean(-1)}
+    if "feature_rank" in ds:
+        out["rank_mean"] = ds["feature_rank"].values[:, :, rank_layer].astype(float).mean(-1)
+    return pd.DataFrame(out)
+
+
+def _separation(a, b) -> float:
+    """Gap between the seed ranges of two groups over their pooled spread: > 0 when the ranges
+    are disjoint (the groups separate), <= 0 when they overlap."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    gap = max(a.min() - b.max(), b.min() - a.max())
+    spread = max(np.ptp(a), np.ptp(b), 1e-12)
+    return float(gap / spread)
+
+
+@rule("P4-norm", by=("n_train",))
+def norm_rule(df: pd.DataFrame) -> Verdict:
+    """Between the smallest and the largest N, compare where the members' curves sit: the
+    step-averaged log weight norm (`norm_mean`) and step-averaged rank of the second-to-last
+    layer (`rank_mean`). A quantity separates the two N when their seed ranges are disjoint
+    (separation = gap between the ranges / the larger range, > 0). Reproduced: the rank separates
+    and the norm does not (its curves overlap); partially reproduced: both separate and the rank
+    by more; not reproduced: the rank does not separate, or the norm separates at least as much;
+    inconclusive: a single N, fewer than 2 memorised members at an N, or final test accuracy not
+    separating the two N (no difference in generalisation to indicate)."""
+    ns = sorted(df["n_train"].unique())
+    d = memorised(df)
+    n_seeds = int(df.groupby("n_train").size().min()) if len(df) else 0
+    if len(ns) < 2:
+        return Verdict(UNCLEAR, f"one N ({ns[0] if ns else 'none'})", n_seeds=n_seeds,
+                       note="needs curves at more than one N")
+    a, b = d[d["n_train"] == ns[0]], d[d["n_train"] == ns[-1]]
+    if min(len(a), len(b)) < 2:
+        return Verdict(UNCLEAR, "fewer than 2 memorised members at an N", n_seeds=n_seeds)
+    s = {q: _separation(a[q], b[q]) for q in ("norm_mean", "rank_mean", "final_test_acc")}
+    value = (f"N={ns[0]} vs {ns[-1]}: separation of rank {fmt(s['rank_mean'])}, norm {fmt(s['norm_mean'])}, "
+             f"test accuracy {fmt(s['final_test_acc'])} (> 0: seed ranges disjoint)")
+    extra = {"separation": s}
+    if s["final_test_acc"] <= 0:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="final test accuracy does not separate the two N: nothing for an indicator to predict")
+    rank_sep, norm_sep = s["rank_mean"] > 0, s["norm_mean"] > 0
+    if rank_sep and not norm_sep:
+        v = REPRODUCED
+    elif rank_sep and s["rank_mean"] > s["norm_mean"]:
+        v = PARTIAL
+    else:
+        v = NOT
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note="curves summarised by their step averages; separation from seed ranges")

@@ -18,6 +18,7 @@ the columns that define its configurations, which is what `firmness` resamples w
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -30,6 +31,7 @@ REPRODUCED, PARTIAL, NOT, UNCLEAR = ("reproduced", "partially reproduced", "not 
 VERDICTS = (REPRODUCED, PARTIAL, NOT, UNCLEAR)
 K_DELAY = 2.0           # grokked: T_grok >= K_DELAY * T_train
 FRAGILE = 0.8           # a verdict that fewer resamples than this reproduce is fragile
+N_RESAMPLES = 200      # seed resamples per firmness estimate
 OUTCOMES = ("grokked", "no delay", "not generalised", "not memorised", "diverged")
 
 
@@ -49,7 +51,8 @@ def outcomes(df: pd.DataFrame, k: float = K_DELAY) -> pd.DataFrame:
     d["outcome"] = out
     d["grokked"] = out == "grokked"
     d["event"] = np.isfinite(tr) & np.isfinite(te)
-    d["delay_c"] = np.where(d["event"], te - tr, np.where(np.isfinite(tr), budget - tr, np.nan))
+    with np.errstate(invalid="ignore"):
+        d["delay_c"] = np.where(d["event"], te - tr, np.where(np.isfinite(tr), budget - tr, np.nan))
     return d
 
 
@@ -139,6 +142,10 @@ def fmt(v, digits: int = 3) -> str:
         return "> budget" if f > 0 else "-inf"
     if abs(f) >= 1e4:
         return f"{f / 1e3:.{max(digits - 2, 0)}f}k"
+    if abs(f) >= 1e3:
+        return f"{f:,.0f}"
+    if 0 < abs(f) < 1e-2:
+        return f"{f:.{max(digits - 1, 0)}e}"
     return f"{f:.{digits}g}"
 
 
@@ -172,7 +179,7 @@ RULES: dict[str, Rule] = {}
 def rule(claim_id: str, by=()):
     """Register `fn` as the rule of `claim_id`; `by`: the columns naming configurations."""
     def deco(fn):
-        RULES[claim_id] = Rule(claim_id, fn, tuple(by), (fn.__doc__ or "").strip())
+        RULES[claim_id] = Rule(claim_id, fn, tuple(by), inspect.cleandoc(fn.__doc__ or ""))
         return fn
     return deco
 

@@ -11,6 +11,11 @@ x float64 (N, F), y int64 (N,). The training set is the first `cfg.n_train` exam
   centred to mean 0 and std 1 over the whole set by the generator). We generate 10,000
   examples with the package's default transform settings and seed 42 and split them
   8,000 train / 2,000 test, so the test set does not depend on N and N can reach 8,000.
+- `load_digits`: scikit-learn's real handwritten digits (`sklearn.datasets.load_digits`: 1,797
+  8x8 images shipped inside the package, no download); pixels (0..16) scaled to [0, 1] and
+  flattened to 64 features, like MNIST. One fixed permutation (seed 0) splits them 1,297 train /
+  500 test, so the test set does not depend on N. The set is small: chapters state N as a
+  fraction of the available training set (`TRAIN_POOL`).
 """
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ MNIST_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 MNIST1D_SAMPLES, MNIST1D_TRAIN, MNIST1D_SEED = 10_000, 8_000, 42
+DIGITS_TRAIN, DIGITS_SEED = 1_297, 0
+TRAIN_POOL = {"mnist": 60_000, "mnist1d": MNIST1D_TRAIN, "digits": DIGITS_TRAIN}  # training examples available
 
 # IDX type byte -> numpy big-endian dtype
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -131,3 +138,26 @@ def _mnist1d():
         random.setstate(py_state)
     f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
     return f(d["x"]), d["y"].astype(np.int64), f(d["x_test"]), d["y_test"].astype(np.int64)
+
+
+def load_digits(cfg):
+    """scikit-learn's 8x8 digits (64 features in [0, 1]); first cfg.n_train of 1,297 train, 500 test."""
+    x_tr, y_tr, x_te, y_te = _digits()
+    if cfg.n_train > len(y_tr):
+        raise ImageDataError(f"n_train={cfg.n_train} exceeds the {len(y_tr)} digits training examples")
+    x_tr, y_tr = _first(x_tr, y_tr, cfg.n_train)
+    return x_tr, y_tr, x_te, y_te
+
+
+@lru_cache(maxsize=1)
+def _digits():
+    try:
+        from sklearn.datasets import load_digits as sk_digits
+    except ImportError:
+        raise ImageDataError("task 'digits' needs scikit-learn (pip install scikit-learn)") from None
+    d = sk_digits()
+    x = np.ascontiguousarray(d.data, dtype=np.float64) / 16.0  # (1797, 64) in [0, 1]
+    y = d.target.astype(np.int64)
+    order = np.random.default_rng(DIGITS_SEED).permutation(len(y))  # fixed: same split everywhere
+    tr, te = order[:DIGITS_TRAIN], order[DIGITS_TRAIN:]
+    return x[tr], y[tr], x[te], y[te]

@@ -11,10 +11,22 @@ R is 'l1', 'l2' (unsquared), 'nuclear' or 'none'. With depth L > 1 the signal is
 elementwise product w = A_1 * ... * A_L and gradient descent runs on the factors A_l.
 The seed draws the instance (X or Omega, w*) and the init, so members of one seed share it.
 T1 = first step with relative train error <= tol; T2 = first step with relative recovery
-error ||w - w*|| / ||w*|| <= tol; delay = T2 - T1. Results are xarray Datasets, stored by
+error ||w - w*|| / ||w*|| <= tol (tol 1e-3 by default, as the authors' notebooks); delay = T2 - T1.
+`plateau_t2` gives the authors' other T2 (first recorded step within 5% of the recovery error's
+final plateau), which P2's alpha*beta-scaling figure uses. Results are xarray Datasets, stored by
 grokcore.results under the config's hash.
-Scale: the non-zeros of w* are N(0, 1) and X is N(0, 1/n); the authors' code draws w* with
-std 1/sqrt(n), which is the same problem with beta (and init) multiplied by sqrt(n).
+
+Scale of the sparse problem (`scaling`):
+- 'authors' (default), as the authors' notebooks: X ~ N(0, 1/N), the s non-zeros of w* are
+  N(0, 1)/sqrt(n), and at depth 1 every entry starts at +init_scale.
+- 'unit': X ~ N(0, 1/n), non-zeros N(0, 1), init +-init_scale with random signs.
+Both draw the same standard normals, so one instance under 'unit' with (alpha, beta, init) is the
+instance under 'authors' with (alpha * N/n, beta * sqrt(n)/N, init / sqrt(n)): w_authors(t) =
+w_unit(t) / sqrt(n) at every step (same relative errors) when the init signs agree. At depth > 1
+both draw the factors N(0, init^2) (all-positive equal factors would keep w >= 0 at even L), and
+matrix completion is the same under both.
+`basis_pursuit_error` solves min ||w||_1 s.t. X w = y (a linear program): an instance it cannot
+recover says nothing about grokking and is reported apart (`recoverable`).
 """
 from __future__ import annotations
 
@@ -35,6 +47,7 @@ from .metrics import eval_steps, first_step
 
 LINEAR_MEMBER_FIELDS = ("lr", "beta", "init_scale", "N", "tau")
 PROBLEMS = ("sparse", "matrix")
+SCALINGS = ("authors", "unit")
 REGULARIZERS = ("l1", "l2", "nuclear", "none")
 
 
@@ -60,7 +73,8 @@ class LinearConfig:
     eval_log_points: int = 30
     check_every: int = 10        # T1/T2 resolution in steps (errors are computed this often)
     seeds: tuple = (0,)
-    tol: float = 1e-4
+    tol: float = 1e-3
+    scaling: str = "authors"     # sparse instance scale: 'authors' | 'unit' (see the module doc)
     early_stop: bool = True      # stop once every member has T2 (plus 10%)
     dtype: str = "float64"
 
@@ -100,6 +114,8 @@ def validate(cfg: LinearConfig) -> None:
         raise ConfigError(f"unknown problem {cfg.problem!r}; valid: {', '.join(PROBLEMS)}")
     if cfg.reg not in REGULARIZERS:
         raise ConfigError(f"unknown reg {cfg.reg!r}; valid: {', '.join(REGULARIZERS)}")
+    if cfg.scaling not in SCALINGS:
+        raise ConfigError(f"unknown scaling {cfg.scaling!r}; valid: {', '.join(SCALINGS)}")
     if cfg.reg == "nuclear" and cfg.problem != "matrix":
         raise ConfigError("reg 'nuclear' needs problem 'matrix'")
     d = cfg.n if cfg.problem == "sparse" else cfg.n1 * cfg.n2
@@ -116,15 +132,16 @@ def _instance(cfg: LinearConfig, m: dict):
     """(X (N_max, d) with rows past N zeroed, or mask (d,)), w* (d,) and init factors (L, d) of one
     member, as numpy. Coherence selection (tau), following the authors' code for sparse recovery:
     the first round(tau*N) rows are standard basis vectors (coherence 1 with the sparse basis), the
-    rest Gaussian N(0, 1/n). For matrix completion the first round(tau*N) entries are those with
+    rest Gaussian (variance 1/N or 1/n by `scaling`). For matrix completion the first round(tau*N) entries are those with
     the largest mu_i + nu_j (row/column leverage of W*), the rest uniform among the others."""
     rng = np.random.default_rng(m["seed"])
     N, k = m["N"], int(round(m["tau"] * m["N"]))
     if cfg.problem == "sparse":
         n = cfg.n
         w = np.zeros(n)
-        w[rng.choice(n, cfg.s, replace=False)] = rng.standard_normal(cfg.s)  # unit scale (see module doc)
-        X = rng.standard_normal((max(cfg.N), n)) / np.sqrt(n)   # shared across N and tau
+        authors = cfg.scaling == "authors"
+        w[rng.choice(n, cfg.s, replace=False)] = rng.standard_normal(cfg.s) / (np.sqrt(n) if authors else 1.0)
+        X = rng.standard_normal((max(cfg.N), n)) / np.sqrt(N if authors else n)   # shared across tau
         coords = rng.permutation(n)[:k]
         X[:k] = 0.0
         X[np.arange(k), coords] = 1.0
@@ -145,9 +162,56 @@ def _instance(cfg: LinearConfig, m: dict):
         obs[np.concatenate([top, rest]).astype(int)] = 1.0
         w = W.ravel()
     init = rng.standard_normal((cfg.depth, w.size)) * m["init_scale"]
-    if cfg.depth == 1:
-        init = np.full_like(init, m["init_scale"]) * np.sign(init)  # |w0| = init_scale
+    if cfg.depth == 1:   # |w0| = init_scale: all + (authors) or random signs (unit)
+        sign = 1.0 if cfg.scaling == "authors" and cfg.problem == "sparse" else np.sign(init)
+        init = np.full_like(init, m["init_scale"]) * sign
     return obs, w, init
+
+
+def basis_pursuit_error(cfg: LinearConfig, m: dict) -> float:
+    """Relative recovery error ||w_bp - w*|| / ||w*|| of basis pursuit, min ||w||_1 s.t. X w = y,
+    on a sparse member's instance (scipy's linprog with w = u - v, u, v >= 0). NaN for matrix
+    completion (its convex programme is not a linear one)."""
+    from scipy.optimize import linprog
+    if cfg.problem != "sparse":
+        return float("nan")
+    X, w, _ = _instance(cfg, m)
+    X = X[:m["N"]]
+    y, n = X @ w, X.shape[1]
+    res = linprog(np.ones(2 * n), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None), method="highs")
+    if not res.success:
+        return float("nan")
+    return float(np.linalg.norm(res.x[:n] - res.x[n:] - w) / np.linalg.norm(w))
+
+
+def recoverable(cfg: LinearConfig, tol: float | None = None) -> np.ndarray:
+    """Per member: whether basis pursuit recovers its instance to relative error <= tol (the
+    config's tol by default); True for matrix completion (not checked). Instances repeat across
+    the lr / beta / init grid, so each (seed, N, tau) is solved once."""
+    tol = cfg.tol if tol is None else tol
+    cache = {}
+    out = []
+    for m in cfg.members():
+        key = (m["seed"], m["N"], m["tau"])
+        if key not in cache:
+            e = basis_pursuit_error(cfg, m)
+            cache[key] = bool(not np.isfinite(e) or e <= tol)
+        out.append(cache[key])
+    return np.array(out)
+
+
+def plateau_t2(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> np.ndarray:
+    """Per member: the first recorded step at which the recovery error is within `rel` (5%) of its
+    final value, the authors' T2 for the alpha*beta-scaling figure (the l1 bias leaves an error
+    floor that grows with beta, so a fixed tolerance is never met at large beta). NaN for a member
+    whose final error is above `max_err` (it did not generalise, so it has no plateau to reach)
+    or that reaches it only at its last record (still falling when the budget ended)."""
+    err, steps = ds["test_err"].values, ds["step"].values
+    final = err[:, -1]
+    within = err <= (1 + rel) * final[:, None]
+    first = np.where(within.any(1), steps[np.argmax(within, 1)], -1).astype(float)
+    settled = (first >= 0) & (first < steps[-1])       # reached before the run's last record
+    return np.where((final <= max_err) & settled, first, np.nan)
 
 
 def _reg_grad(cfg, w, beta):

@@ -41,6 +41,7 @@ TASKS: dict[str, Task] = {
 IMAGE_TASKS: dict[str, str] = {
     "mnist": "load_mnist",
     "mnist1d": "load_mnist1d",
+    "digits": "load_digits",
 }
 
 

@@ -48,9 +48,27 @@ def per_member_loss(logits: torch.Tensor, y: torch.Tensor, kind: str, dtype) -> 
     return (logits - target).pow(2).mean((1, 2))  # nn.MSELoss's mean over N x C, per member
 
 
+class MemberNoise:
+    """Gaussian noise for the optimizer variants (update and weight noise), drawn per member from
+    the member's own generator (seeded by its seed and `salt`), so a seed's run does not depend
+    on the rest of the ensemble, as with minibatches."""
+
+    def __init__(self, members, salt: int, device):
+        self.gens = [torch.Generator(device=device).manual_seed(salt + int(m["seed"])) for m in members]
+        self.device = device
+
+    def like(self, p: torch.Tensor) -> torch.Tensor:
+        """(E, ...) standard normal noise shaped like `p`; member i's from generator i."""
+        return torch.stack([torch.randn(p.shape[1:], generator=g, device=self.device, dtype=p.dtype)
+                            for g in self.gens])
+
+
 class Batcher:
     """Per-member minibatches: each member draws its own epoch permutations from a generator
-    seeded by its seed, so its batch sequence does not depend on the rest of the ensemble."""
+    seeded by its seed, so its batch sequence does not depend on the rest of the ensemble.
+    Data-loader semantics (PyTorch's DataLoader with shuffle=True, drop_last=False): an epoch is
+    ceil(N / B) batches and the last one holds the N mod B examples left, so every training
+    example is seen once per epoch."""
 
     def __init__(self, data, members, batch_size, device):
         self.data, self.B, self.device = data, batch_size, device
@@ -58,7 +76,7 @@ class Batcher:
         self.full = batch_size <= 0 or batch_size >= self.N
         if not self.full:
             self.gens = [torch.Generator().manual_seed(1_000_003 + int(m["seed"])) for m in members]
-            self.per_epoch = self.N // batch_size
+            self.per_epoch = -(-self.N // batch_size)
             self.rows = torch.arange(len(members), device=device)[:, None]
 
     def __call__(self, step: int):
@@ -68,7 +86,7 @@ class Batcher:
         k = (step - 1) % self.per_epoch
         if k == 0:
             self.perm = torch.stack([torch.randperm(self.N, generator=g) for g in self.gens]).to(self.device)
-        idx = self.perm[:, k * self.B:(k + 1) * self.B]  # (E, B)
+        idx = self.perm[:, k * self.B:min((k + 1) * self.B, self.N)]  # (E, B), shorter at an epoch's end
         if d.per_member:
             return d.x_train[self.rows, idx], d.y_train[self.rows, idx]
         return d.x_train[idx], d.y_train[idx]
@@ -100,7 +118,6 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     torch.backends.cuda.matmul.allow_tf32 = False  # TF32 can change grokking times
     torch.backends.cudnn.allow_tf32 = False
     t0 = time.perf_counter()
-    torch.manual_seed(cfg.seeds[0])  # only the noise options draw from the global generator
     data = make_data(cfg, dev)
     members = cfg.members()
     E = len(members)
@@ -113,6 +130,8 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     use = tuple(bool((coef[k] > 0).any()) for k in ("l1", "l2", "nuclear"))
     loss_dtype = getattr(torch, cfg.loss_dtype)
     batcher = Batcher(data, members, cfg.batch_size, dev)
+    grad_noise = MemberNoise(members, 2_000_003, dev) if cfg.update_noise else None
+    param_noise = MemberNoise(members, 3_000_017, dev) if cfg.weight_noise else None
     schedule = eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points)
     width = max(cfg.width, cfg.d_mlp if cfg.model == "transformer" else 0, 1)
     chunk = max(256, int(2 ** 24 // (E * width * (3 if cfg.model == "transformer" else 1))))
@@ -149,9 +168,9 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
         for p in params:
             p.grad = None
         torch.where(alive, total, 0.0).sum().backward()
-        if cfg.update_noise:  # drawn for the whole ensemble: not member-separable
+        if grad_noise is not None:
             for p in params:
-                p.grad.add_(torch.randn_like(p.grad), alpha=cfg.update_noise)
+                p.grad.add_(grad_noise.like(p.grad), alpha=cfg.update_noise)
         norms = clip_grad_norms(params, cfg.clip)
         alive &= torch.isfinite(norms)
         scale = min(1.0, step / cfg.warmup) if cfg.warmup else 1.0
@@ -159,7 +178,7 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
         if cfg.weight_noise:
             with torch.no_grad():
                 for p in params:
-                    p.add_(torch.where(_col(alive, p), torch.randn_like(p) * cfg.weight_noise, 0.0))
+                    p.add_(torch.where(_col(alive, p), param_noise.like(p) * cfg.weight_noise, 0.0))
         if step == schedule[next_eval]:
             next_eval += 1
             row = record(step)

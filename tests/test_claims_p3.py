@@ -1,0 +1,172 @@
+"""P3's verdict rules on synthetic member tables: each can come out reproduced and not reproduced."""
+import math
+
+import numpy as np
+import pandas as pd
+
+from grokcore.claims import ledger, p3, rules
+from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+
+NAN = math.nan
+GROK = (100.0, 1000.0)      # memorised at 100, generalised at 1000: grokked
+NO_DELAY = (100.0, 150.0)   # generalised without delay
+STUCK = (100.0, NAN)        # memorised, never generalised within the budget
+NEVER = (NAN, NAN)          # never memorised
+
+
+def judge(cid, df, **opts):
+    return ledger.judge(cid, df, n_resamples=20, **opts)
+
+
+def members(spec, budget=10_000, **labels):
+    """Rows from (t_train, t_grok) pairs."""
+    rows = []
+    for i, (tr, te) in enumerate(spec):
+        dnf = "" if np.isfinite(te) else ("DNF_te" if np.isfinite(tr) else "DNF_tr")
+        rows.append({"seed": i, "t_train": tr, "t_grok": te, "dnf": dnf, "budget": float(budget),
+                     "final_train_acc": 1.0 if np.isfinite(tr) else 0.9,
+                     "final_test_acc": 0.995 if np.isfinite(te) else 0.6, **labels})
+    return pd.DataFrame(rows)
+
+
+def grok(delay, tr=100.0):
+    return (tr, tr + delay)
+
+
+def test_km_median_rows_matches_the_shared_km_median():
+    rng = np.random.default_rng(1)
+    t = rng.integers(1, 50, (200, 4)).astype(float)
+    e = rng.random((200, 4)) < 0.6
+    got = p3._km_median_rows(t, e)
+    want = np.array([rules.km_median(a, b) for a, b in zip(t, e)])
+    assert np.array_equal(got, want)
+
+
+# ------------------------------------------------------------------------------ P3-frac
+def frac_table(spec_by_alpha, budget=10_000):
+    return pd.concat([members(s, budget, frac=a) for a, s in spec_by_alpha.items()], ignore_index=True)
+
+
+PAPER_SHAPE = {0.2: [STUCK] * 3, 0.3: [STUCK] * 3,                         # no generalisation
+               0.4: [grok(d) for d in (1500, 1700, 1600)],
+               0.5: [grok(d) for d in (3000, 3300, 3100)],                  # the peak
+               0.6: [grok(d) for d in (1200, 1000, 1100)],
+               0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
+
+
+def test_p3_frac_reproduced_when_the_censored_peak_is_at_half_and_high_alpha_has_no_delay():
+    row = judge("P3-frac", frac_table(PAPER_SHAPE))
+    assert row["verdict"] == REPRODUCED
+    assert row["extra"]["peak"] == 0.5 and 0.4 <= row["ci_low"] <= row["ci_high"] <= 0.6
+
+
+def test_p3_frac_not_reproduced_when_the_delay_keeps_growing_as_alpha_falls():
+    spec = {0.2: [grok(d) for d in (8000, 8500, 8200)], 0.3: [grok(d) for d in (5000, 5200, 5100)],
+            0.5: [grok(d) for d in (2000, 2100, 2200)], 0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
+    row = judge("P3-frac", frac_table(spec))
+    assert row["verdict"] == NOT and row["extra"]["peak"] == 0.2
+
+
+def test_p3_frac_unfinished_alpha_above_a_finishing_one_is_the_peak_not_dropped():
+    spec = PAPER_SHAPE | {0.3: [grok(d) for d in (1000, 1100, 1050)], 0.2: [STUCK] * 3}
+    spec[0.4] = [STUCK] * 3      # censored above 0.3: its delay exceeds the budget
+    spec[0.5] = [grok(d) for d in (900, 950, 1000)]
+    row = judge("P3-frac", frac_table(spec))
+    assert row["extra"]["peak"] == 0.4   # in the band, from the censored delay rather than a drop
+
+
+def test_p3_frac_not_reproduced_when_high_alpha_still_groks_with_delay():
+    spec = PAPER_SHAPE | {0.8: [grok(d) for d in (2000, 2100, 2200)], 0.9: [grok(d) for d in (1500, 1600, 1700)]}
+    row = judge("P3-frac", frac_table(spec))
+    assert row["verdict"] == NOT and row["extra"]["peak_verdict"] == REPRODUCED
+
+
+def test_p3_frac_high_alpha_censored_is_a_delay_and_tiny_delay_is_none():
+    spec = PAPER_SHAPE | {0.8: [STUCK] * 3}
+    assert p3.fraction_rule(frac_table(spec)).extra["high_verdict"] == PARTIAL
+    spec = PAPER_SHAPE | {0.8: [grok(d) for d in (150, 160, 170)]}   # grokked, but < 10% of the peak
+    assert p3.fraction_rule(frac_table(spec)).verdict == REPRODUCED
+
+
+def test_p3_frac_inconclusive_when_too_few_alphas_finish():
+    spec = {a: [STUCK] * 3 for a in (0.2, 0.3, 0.5, 0.6)} | {0.8: [NO_DELAY] * 3}
+    assert p3.fraction_rule(frac_table(spec)).verdict == UNCLEAR
+    spec = {0.2: [grok(5000)] * 3, 0.3: [grok(4000)] * 3, 0.8: [NO_DELAY] * 3}   # nothing in the band
+    assert p3.fraction_rule(frac_table(spec)).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P3-arch
+def arch_table(mlp, lstm, budget=10_000, wd=0.0):
+    return pd.concat([members(mlp, budget, arch="MLP", wd=wd), members(lstm, budget, arch="LSTM", wd=wd),
+                      members([GROK] * 3, budget, arch="transformer", wd=wd)], ignore_index=True)
+
+
+def test_p3_arch_reproduced_when_mlp_rises_together_and_lstm_never_memorises():
+    row = judge("P3-arch", arch_table([NO_DELAY] * 3, [NEVER] * 3))
+    assert row["verdict"] == REPRODUCED and "rise together" in row["extra"]["mlp"]
+
+
+def test_p3_arch_reproduced_as_no_generalisation_only_with_room_for_a_delay():
+    row = judge("P3-arch", arch_table([STUCK] * 3, [NEVER] * 3))
+    assert row["verdict"] == REPRODUCED and "no generalisation" in row["extra"]["mlp"]
+    assert p3.arch_rule(arch_table([STUCK] * 3, [NEVER] * 3, budget=500)).verdict == UNCLEAR
+
+
+def test_p3_arch_not_reproduced_when_mlp_groks_or_lstm_memorises():
+    assert judge("P3-arch", arch_table([GROK] * 3, [NEVER] * 3))["verdict"] == NOT
+    assert judge("P3-arch", arch_table([NO_DELAY] * 3, [STUCK, STUCK, NEVER]))["verdict"] == NOT
+
+
+def test_p3_arch_judges_only_members_without_weight_decay():
+    df = pd.concat([arch_table([NO_DELAY] * 3, [NEVER] * 3), arch_table([GROK] * 3, [GROK] * 3, wd=1.0)])
+    assert p3.arch_rule(df).verdict == REPRODUCED
+    assert p3.arch_rule(arch_table([NEVER] * 3, [NEVER] * 3)).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P3-opt
+def opt_table(scores, t_train=150.0, fracs=(0.5, 0.8), n=3):
+    """scores: optimizer -> best test accuracy (each member jittered by +-0.005)."""
+    rows = []
+    for opt, acc in scores.items():
+        for a in fracs:
+            for s in range(n):
+                rows.append({"optimizer": opt, "frac": a, "seed": s, "best_test_acc": acc + 0.005 * (s - 1),
+                             "t_train": t_train, "t_grok": NAN, "budget": 1800.0, "dnf": ""})
+    return pd.DataFrame(rows)
+
+
+OTHERS = {"Adam lr 0.001": 0.6, "Adam lr 0.003": 0.7, "Adam minibatch 128": 0.65}
+
+
+def test_p3_opt_reproduced_when_adamw_wins_clearly_and_memorises_fast():
+    row = judge("P3-opt", opt_table({"AdamW wd 1": 0.95, "AdamW wd 1 minibatch 128": 0.9, **OTHERS}))
+    assert row["verdict"] == REPRODUCED and row["extra"]["rival"] == "Adam lr 0.003"
+
+
+def test_p3_opt_a_tie_is_not_a_win():
+    row = judge("P3-opt", opt_table({"AdamW wd 1": 0.705, **OTHERS}))
+    assert row["extra"]["win"] == PARTIAL and row["verdict"] == PARTIAL
+
+
+def test_p3_opt_not_reproduced_when_another_variant_is_better_and_memorisation_is_slow():
+    row = judge("P3-opt", opt_table({"AdamW wd 1": 0.5, **OTHERS}, t_train=NAN))
+    assert row["verdict"] == NOT and row["extra"]["speed"] == NOT
+
+
+def test_p3_opt_inconclusive_when_nothing_generalises_or_the_ci_crosses_the_margin():
+    df = opt_table({"AdamW wd 1": 0.1, "Adam lr 0.001": 0.05})
+    assert p3.optimizer_rule(df, chance=1 / 47).extra["win"] == UNCLEAR
+    df = opt_table({"AdamW wd 1": 0.72, **OTHERS})
+    df.loc[(df["optimizer"] == "AdamW wd 1") & (df["seed"] == 0), "best_test_acc"] = 0.6
+    assert p3.optimizer_rule(df).extra["win"] == UNCLEAR
+
+
+def test_p3_frac_flags_a_peak_whose_place_the_budget_sets():
+    assert p3.fraction_rule(frac_table(PAPER_SHAPE)).extra["budget_edge"] is False   # 0.4 finishes below 0.5
+    spec = {k: v for k, v in PAPER_SHAPE.items() if k != 0.4}
+    row = p3.fraction_rule(frac_table(spec))
+    assert row.extra["budget_edge"] is True and "the budget sets its place" in row.note
+
+
+def test_step_counts_print_as_integers_in_notes():
+    assert p3.fmt_steps(2150.0) == "2,150" and p3.fmt_steps(math.inf) == "> budget" and p3.fmt_steps(NAN) == "n/a"

@@ -1,0 +1,170 @@
+"""P4's verdict rules on synthetic member tables: each can come out reproduced and not reproduced."""
+import numpy as np
+import pandas as pd
+
+from grokcore.claims import ledger, p4
+from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+
+INF = np.inf
+
+
+def members(rows, budget=1000.0, n_train=500):
+    """rows: dicts of per-member fields; defaults fill the rest of a stage_table row."""
+    base = {"n_train": n_train, "seed": 0, "t_train": 100.0, "t_grok": INF, "t_test_rise": INF,
+            "n_surges": 0.0, "t_rank_fall": INF, "dnf": "", "budget": budget, "final_test_acc": 0.5}
+    out = pd.DataFrame([{**base, **r} for r in rows])
+    out["seed"] = range(len(out))
+    return out
+
+
+def depth_table(rise_by_depth, t_train=100.0):
+    """Three members per depth; rise_by_depth: depth -> three test-rise steps (INF: none)."""
+    return members([{"depth": d, "t_train": t_train, "t_test_rise": r}
+                    for d, rs in rise_by_depth.items() for r in rs])
+
+
+def judge(cid, df, **kw):
+    return ledger.judge(cid, df, n_resamples=20, **kw)
+
+
+# ------------------------------------------------------------------------------ P4-depth
+def test_p4_depth_reproduced_when_delay_grows_with_depth():
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, INF]})
+    row = judge("P4-depth", df)
+    assert row["verdict"] == REPRODUCED
+    assert row["ci_low"] > 1
+
+
+def test_p4_depth_not_reproduced_when_deep_rises_earlier():
+    df = depth_table({4: [800, 820, 840], 8: [400, 420, 440], 12: [200, 210, 220]})
+    assert judge("P4-depth", df)["verdict"] == NOT
+
+
+def test_p4_depth_never_memorising_is_not_a_delay():
+    """Depth 12 never memorising must not reproduce the claim (issue 15)."""
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [INF, INF, INF]})
+    df.loc[df["depth"] == 12, "t_train"] = INF
+    assert p4.depth_rule(df).verdict == UNCLEAR
+
+
+def test_p4_depth_inconclusive_when_depth_4_does_not_memorise():
+    df = depth_table({4: [INF] * 3, 8: [400, 420, 440], 12: [800, 820, 840]})
+    df.loc[df["depth"] == 4, "t_train"] = INF
+    assert p4.depth_rule(df).verdict == UNCLEAR
+
+
+def test_p4_depth_partial_when_middle_depth_breaks_the_order():
+    df = depth_table({4: [200, 210, 220], 8: [900, 920, 940], 12: [800, 820, 840]})
+    assert p4.depth_rule(df).verdict == PARTIAL
+
+
+# ------------------------------------------------------------------------------ P4-multistage
+def stage_rows(surges_by_depth):
+    return members([{"depth": d, "n_surges": s} for d, ss in surges_by_depth.items() for s in ss])
+
+
+def test_p4_multistage_reproduced_when_only_deep_nets_have_two_surges():
+    df = stage_rows({4: [1, 1, 0], 8: [2, 2, 1], 12: [2, 3, 2]})
+    assert judge("P4-multistage", df)["verdict"] == REPRODUCED
+
+
+def test_p4_multistage_not_reproduced_when_shallow_is_as_two_stage():
+    df = stage_rows({4: [2, 2, 1], 8: [2, 1, 1], 12: [1, 2, 1]})
+    assert p4.multistage_rule(df).verdict == NOT
+
+
+def test_p4_multistage_inconclusive_without_any_surge_or_memorisation():
+    assert p4.multistage_rule(stage_rows({4: [0, 0], 8: [0, 0]})).verdict == UNCLEAR
+    df = stage_rows({4: [1, 1], 8: [2, 2]})
+    df.loc[df["depth"] == 4, ["t_train", "n_surges"]] = [INF, np.nan]
+    assert p4.multistage_rule(df).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P4-rank
+def rank_rows(pairs):
+    return members([{"depth": 4 + 4 * (i % 2), "t_test_rise": a, "t_rank_fall": b} for i, (a, b) in enumerate(pairs)])
+
+
+def test_p4_rank_reproduced_when_rank_falls_at_the_rise():
+    df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 2000)])
+    assert judge("P4-rank", df)["verdict"] == REPRODUCED
+
+
+def test_p4_rank_not_reproduced_when_rank_falls_far_from_the_rise():
+    df = rank_rows([(500, 5000), (600, INF), (700, 100), (400, 4000)])
+    assert judge("P4-rank", df)["verdict"] == NOT
+
+
+def test_p4_rank_inconclusive_with_one_rising_member():
+    assert p4.rank_rule(rank_rows([(500, 520), (INF, 500)])).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P4-tunnel
+def tunnel_rows(lengths):
+    return members([{"depth": d, "tunnel": t} for d, ts in lengths.items() for t in ts])
+
+
+def test_p4_tunnel_reproduced_within_one_layer_of_the_paper():
+    df = tunnel_rows({4: [1, 1, 0], 8: [3, 4, 3], 12: [6, 5, 6]})
+    assert judge("P4-tunnel", df)["verdict"] == REPRODUCED
+
+
+def test_p4_tunnel_not_reproduced_when_lengths_are_far_though_ordered():
+    df = tunnel_rows({4: [4, 4, 4], 8: [7, 7, 7], 12: [10, 10, 10]})
+    assert judge("P4-tunnel", df)["verdict"] == NOT
+
+
+def test_p4_tunnel_uses_the_paper_values_for_n_7000():
+    df = tunnel_rows({4: [1, 1, 1], 8: [5, 5, 5], 12: [6, 6, 6]})
+    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[7000]).verdict == REPRODUCED
+    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[5000]).verdict == PARTIAL
+
+
+def test_p4_tunnel_inconclusive_when_seeds_disagree_widely():
+    df = tunnel_rows({4: [0, 4], 8: [0, 7]})
+    assert p4.tunnel_rule(df).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P4-wd
+def wd_rows(surges):
+    """surges: (n_train, wd) -> per-seed surge counts."""
+    return pd.concat([members([{"depth": 12, "wd": g, "n_surges": s} for s in ss], n_train=n)
+                      for (n, g), ss in surges.items()], ignore_index=True)
+
+
+def test_p4_wd_reproduced_with_the_three_gamma_pattern():
+    df = wd_rows({(2000, 0.005): [0, 0], (2000, 0.01): [1, 1], (2000, 0.05): [2, 2],
+                  (5000, 0.005): [0, 0], (5000, 0.01): [1, 1], (5000, 0.05): [2, 3]})
+    assert judge("P4-wd", df)["verdict"] == REPRODUCED
+
+
+def test_p4_wd_not_reproduced_when_the_middle_gamma_does_not_grok():
+    df = wd_rows({(2000, 0.005): [1, 1], (2000, 0.01): [0, 0], (2000, 0.05): [1, 1]})
+    assert judge("P4-wd", df)["verdict"] == NOT
+
+
+def test_p4_wd_inconclusive_without_any_surge():
+    df = wd_rows({(2000, 0.005): [0, 0], (2000, 0.01): [0, 0], (2000, 0.05): [0, 0]})
+    assert p4.wd_rule(df).verdict == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ P4-norm
+def norm_rows(groups):
+    """groups: n_train -> list of (norm_mean, rank_mean, final_test_acc)."""
+    return pd.concat([members([{"depth": 12, "norm_mean": a, "rank_mean": r, "final_test_acc": t}
+                               for a, r, t in rows], n_train=n) for n, rows in groups.items()], ignore_index=True)
+
+
+def test_p4_norm_reproduced_when_norms_overlap_and_rank_separates():
+    df = norm_rows({2000: [(1.00, 50, 0.80), (1.02, 52, 0.81)], 5000: [(1.01, 30, 0.90), (1.03, 31, 0.91)]})
+    assert judge("P4-norm", df)["verdict"] == REPRODUCED
+
+
+def test_p4_norm_not_reproduced_when_norm_separates_and_rank_does_not():
+    df = norm_rows({2000: [(1.0, 40, 0.80), (1.1, 45, 0.81)], 5000: [(2.0, 42, 0.90), (2.1, 44, 0.91)]})
+    assert judge("P4-norm", df)["verdict"] == NOT
+
+
+def test_p4_norm_inconclusive_with_a_single_n():
+    df = norm_rows({2000: [(1.0, 40, 0.8), (1.1, 45, 0.81)]})
+    assert judge("P4-norm", df)["verdict"] == UNCLEAR
