@@ -114,13 +114,19 @@ def _load_mnist_dir(folder: str, stamp: tuple) -> dict:
     return out
 
 
+def _with_n_train(data, n_train: int, name: str):
+    """(x_train, y_train, x_test, y_test) with the first n_train training examples (0 = all);
+    an n_train beyond the set is an ImageDataError naming the limit."""
+    x_tr, y_tr, x_te, y_te = data
+    if n_train > len(y_tr):
+        raise ImageDataError(f"n_train={n_train} exceeds the {len(y_tr)} {name} training examples")
+    x_tr, y_tr = _first(x_tr, y_tr, n_train)
+    return x_tr, y_tr, x_te, y_te
+
+
 def load_mnist1d(cfg):
     """MNIST-1D (40 features) generated offline; first cfg.n_train of 8,000 train, 2,000 test."""
-    x_tr, y_tr, x_te, y_te = _mnist1d()
-    if cfg.n_train > len(y_tr):
-        raise ImageDataError(f"n_train={cfg.n_train} exceeds the {len(y_tr)} MNIST-1D training examples")
-    x_tr, y_tr = _first(x_tr, y_tr, cfg.n_train)
-    return x_tr, y_tr, x_te, y_te
+    return _with_n_train(_mnist1d(), cfg.n_train, "MNIST-1D")
 
 
 @lru_cache(maxsize=1)
@@ -142,11 +148,7 @@ def _mnist1d():
 
 def load_digits(cfg):
     """scikit-learn's 8x8 digits (64 features in [0, 1]); first cfg.n_train of 1,297 train, 500 test."""
-    x_tr, y_tr, x_te, y_te = _digits()
-    if cfg.n_train > len(y_tr):
-        raise ImageDataError(f"n_train={cfg.n_train} exceeds the {len(y_tr)} digits training examples")
-    x_tr, y_tr = _first(x_tr, y_tr, cfg.n_train)
-    return x_tr, y_tr, x_te, y_te
+    return _with_n_train(_digits(), cfg.n_train, "digits")
 
 
 @lru_cache(maxsize=1)
