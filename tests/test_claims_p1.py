@@ -217,3 +217,24 @@ def test_p1_mul_not_reproduced_when_relu_as_fast_as_gelu():
 
 def test_p1_mul_inconclusive_with_one_member_a_side():
     assert p1.mul_rule(mul_table([1000], [3800])).verdict == UNCLEAR
+
+
+def _calib_rows(delays, lrs, t_train=100.0, wd=2e-3):
+    return pd.DataFrame([{"config": "d=2", "seed": 0, "lr": lr, "wd": wd, "t_train": t_train,
+                          "t_grok": t_train + dt, "budget": 10_000.0, "final_test_acc": 1.0}
+                         for lr, dt in zip(lrs, delays)])
+
+
+def test_clock_calibration_holds_when_delay_scales_as_one_over_eta_lambda():
+    lrs = [0.1, 0.2, 0.4]
+    d = p1.clock_calibration(_calib_rows([0.28 / (lr * 2e-3) for lr in lrs], lrs, t_train=50.0))
+    assert d["clock_ok"].all() and d["shape_ok"].all()
+    assert d["rescaled_delay"].round(6).nunique() == 1
+
+
+def test_clock_calibration_fails_when_delay_ignores_eta_lambda_or_shape_is_lost():
+    lrs = [0.1, 0.2, 0.4]
+    d = p1.clock_calibration(_calib_rows([700.0, 700.0, 700.0], lrs))  # a fixed delay: no rescaling
+    assert not d["clock_ok"].any()
+    d = p1.clock_calibration(_calib_rows([250.0, 300.0, 350.0], lrs, t_train=100.0))  # T_grok < 5 T_train
+    assert not d["shape_ok"].any()

@@ -368,3 +368,26 @@ def sgd_regime(optimizer: str) -> str:
     """'' when P1's MLPs train as in the paper (SGD with momentum and coupled weight decay);
     otherwise the deviation, for `ledger.judge(..., regime=...)`: P1's MLP claims are about SGD."""
     return "" if optimizer == "sgd" else f"the MLPs train with {optimizer}, the paper's with SGD"
+
+
+# ------------------------------------------------------------------------------ SGD proxy clock
+PAPER_ETA_LAMBDA = 1e-2 * 2e-3   # the baseline's lr x coupled wd (SGD, momentum 0.9)
+
+
+def clock_calibration(df: pd.DataFrame, min_ratio: float = 5.0, spread: float = 2.0) -> pd.DataFrame:
+    """The SGD proxy's clock check, on depth-2 baseline members with `lr`, `wd`, `t_train`,
+    `t_grok`: per member eta*lambda, the rescaled delay (T_grok - T_train) * eta * lambda, and
+    T_grok / T_train. The time rescaling holds when the rescaled delays of the grokked members
+    agree within a factor `spread` (max / min) while eta*lambda varies, and a member keeps the shape
+    when it grokked with T_grok >= `min_ratio` T_train; the columns `clock_ok` and
+    `shape_ok` say whether each holds (`clock_ok` for the whole range, the same on every row;
+    `shape_ok` per member)."""
+    d = outcomes(df).copy()
+    d["eta_lambda"] = d["lr"] * d["wd"]
+    d["rescaled_delay"] = (d["t_grok"] - d["t_train"]) * d["eta_lambda"]
+    d["grok_over_train"] = d["t_grok"] / d["t_train"]
+    g = d[d["grokked"]]
+    r = g["rescaled_delay"].to_numpy(float)
+    d["clock_ok"] = bool(len(r) >= 3 and g["eta_lambda"].nunique() >= 3 and r.max() / r.min() <= spread)
+    d["shape_ok"] = d["grokked"] & (d["grok_over_train"] >= min_ratio)
+    return d
