@@ -372,6 +372,7 @@ def sgd_regime(optimizer: str) -> str:
 
 # ------------------------------------------------------------------------------ SGD proxy clock
 PAPER_ETA_LAMBDA = 1e-2 * 2e-3   # the baseline's lr x coupled wd (SGD, momentum 0.9)
+PAPER_BASELINE_DELAY = 32_000    # its delay T_grok - T_train, steps (T_grok ~33-34k, T_train ~1-2k)
 
 
 def clock_calibration(df: pd.DataFrame, min_ratio: float = 5.0, spread: float = 2.0) -> pd.DataFrame:
