@@ -168,3 +168,29 @@ def test_p4_norm_not_reproduced_when_norm_separates_and_rank_does_not():
 def test_p4_norm_inconclusive_with_a_single_n():
     df = norm_rows({2000: [(1.0, 40, 0.8), (1.1, 45, 0.81)]})
     assert judge("P4-norm", df)["verdict"] == UNCLEAR
+
+
+# ------------------------------------------------------------------------------ settings and rank precision
+def test_p4_clock_is_the_papers_decay_exponent():
+    assert np.isclose(p4.PAPER_CLOCK, 1.0)
+    assert np.isclose(p4.clock(4e-3, 0.05, 5000), 1.0)
+
+
+def test_p4_data_task_prefers_mnist_files_and_names_unknown_sets():
+    assert p4.data_task("digits") == ("digits", p4.DATA_NAMES["digits"])
+    assert p4.data_task("digits", data_dir="/some/idx")[0] == "mnist"
+    import pytest
+    with pytest.raises(ValueError, match="digits"):
+        p4.data_task("cifar")
+
+
+def test_final_ranks_recompute_every_layer_on_the_whole_test_set(tmp_path, monkeypatch):
+    from grokcore import RunConfig
+    from grokcore.core.train import train
+    cfg = RunConfig(task="digits", model="deepmlp", depth=3, width=8, n_train=60, init_scale=8.0, optimizer="adamw",
+                    loss="mse", batch_size=20, steps=4, eval_every=2, seeds=(0, 1), save_params=True,
+                    feature_rank=True, probe_size=100_000, early_stop=False)
+    ds = train(cfg, "cpu", progress=False)
+    r = p4.final_ranks(ds)
+    assert r.shape == (2, 3)
+    assert (r[:, -1] <= 10).all() and (r <= 8).all() and (r >= 1).all()

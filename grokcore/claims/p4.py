@@ -21,6 +21,44 @@ from .rules import km_median, outcomes, rule
 
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
+PAPER_CLOCK = 1e-3 * 0.01 * 1e5  # P4's lr * gamma * steps: AdamW shrinks every weight by exp(-lr*gamma*T)
+DATA_NAMES = {"digits": "digits (scikit-learn, 8x8)", "mnist1d": "MNIST-1D", "mnist": "MNIST"}
+
+
+def data_task(dataset: str, data_dir: str = "") -> tuple[str, str]:
+    """(task, display name) of a P4 chapter's data: real MNIST when `data_dir` names its IDX
+    files, else `dataset` ('digits' or 'mnist1d', both built offline)."""
+    task = "mnist" if data_dir else dataset
+    if task not in DATA_NAMES:
+        raise ValueError(f"unknown P4 data set {dataset!r}; valid: {', '.join(DATA_NAMES)}")
+    return task, DATA_NAMES[task]
+
+
+def clock(lr: float, wd: float, steps: int) -> float:
+    """lr * gamma * T, the exponent of AdamW's decoupled weight decay over the run (the paper: 1).
+    The regime of P4's large initialisation is set by how far the decay shrinks the weights, so
+    a shorter run keeps this product, not the step count."""
+    return float(lr) * float(wd) * float(steps)
+
+
+def final_ranks(ds, dtype: str = "float64") -> np.ndarray:
+    """(E, L) feature rank of every Linear layer of a trained deep-MLP ensemble (saved with
+    save_params=True) on the whole test set, its features computed in `dtype`. P4's tolerance
+    sigma_max * max(n, d) * eps uses float64's eps (2e-16): features computed in float32 carry
+    rounding noise near 1e-7 of their scale, whose covariance eigenvalues (~1e-14 to 1e-12 of
+    the largest) can sit above that tolerance and count as rank. Recomputing in float64 from
+    the final parameters gives the rank at the precision the tolerance needs."""
+    import torch
+    from ..core.config import RunConfig
+    from ..core.metrics import feature_rank
+    from ..core.tasks import make_data
+    from ..core.train import model_from_dataset
+    cfg = RunConfig.from_json(ds.attrs["config"])
+    dt = getattr(torch, dtype)
+    model = model_from_dataset(ds).to(dt)
+    x = make_data(cfg, "cpu").x_test.to(dt)  # (n_test, F): the whole test set
+    with torch.no_grad():
+        return torch.stack([feature_rank(f) for f in model.features(x)], 1).numpy()  # (E, L)
 
 
 def rise_outcomes(df: pd.DataFrame, rise: str = RISE) -> pd.DataFrame:

@@ -1,6 +1,8 @@
-"""Image data for the deep-MLP chapters (P4): real MNIST from local IDX files, or MNIST-1D.
+"""Image data for the deep-MLP chapters (P4): real MNIST from local IDX files, scikit-learn's
+real 8x8 digits (Part IV's default: in P4's large-initialisation regime it memorises and then
+generalises within the quick budget, where MNIST-1D stays near chance), or MNIST-1D.
 
-Both loaders take a RunConfig and return numpy arrays (x_train, y_train, x_test, y_test):
+Each loader takes a RunConfig and return numpy arrays (x_train, y_train, x_test, y_test):
 x float64 (N, F), y int64 (N,). The training set is the first `cfg.n_train` examples
 (0 = all), the test set is always the whole test split.
 
