@@ -198,3 +198,25 @@ def test_p2_scaling_fast_slope_ci_matches_the_shared_statistic():
     point, lo, hi = p2.slope_ci(df, "alpha_beta", "delay", n_boot=2000)
     ref = stats.slope_ci(df, x="alpha_beta", y="delay", n_boot=2000)
     assert abs(point - ref[0]) < 1e-9 and abs(lo - ref[1]) < 0.05 and abs(hi - ref[2]) < 0.05
+
+
+def test_p2_norm_change_reads_norms_between_records_and_keeps_only_generalisers():
+    import xarray as xr
+    steps = np.array([0, 100, 200, 300])
+    ds = xr.Dataset({"l2_norm": (("member", "step"), [[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]),
+                     "l1_norm": (("member", "step"), [[8.0, 6.0, 4.0, 2.0], [1.0, 1.0, 1.0, 1.0]])},
+                    coords={"step": steps, "seed": ("member", [0, 1])})
+    t = p2.norm_change(ds, t_train=[50.0, 50.0], t_grok=[250.0, NAN], beta=[1e-4, 1e-4], budget=300, problem="sparse")
+    assert t["member"].tolist() == [0] and t["problem"].tolist() == ["sparse"]
+    assert t.loc[0, ["l2_train", "l2_grok", "l1_train", "l1_grok"]].tolist() == [1.5, 3.5, 7.0, 3.0]
+    assert judge("P2-l2proxy", pd.concat([t, t.assign(seed=1)]))["verdict"] == REPRODUCED
+
+
+def test_p2_depth_counts_only_members_that_memorised():
+    # L = 4 still in its slow start at the budget: no evidence either way, so L > 2 is judged on L = 3
+    df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0, 4: NAN})
+    df.loc[df.L_depth == 4, "t1"] = NAN
+    row = judge("P2-depth", df)
+    assert row["extra"]["parts"]["L>2"] == REPRODUCED and row["verdict"] == REPRODUCED
+    df.loc[df.L_depth == 3, "t2"] = NAN                     # L = 3 memorised and never generalised
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT

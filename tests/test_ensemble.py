@@ -124,3 +124,25 @@ def test_fixed_config_is_deterministic_on_cpu():
     a, b = (train(cfg, device="cpu", progress=False) for _ in range(2))
     for var in ("train_loss", "test_acc", "rms"):
         assert np.array_equal(a[var].values, b[var].values)
+
+
+def test_per_seed_splits_keep_the_short_last_batch_per_member():
+    """With a split per seed every member draws its own permutation of its own training set; an
+    epoch of ceil(N / B) batches still shows each member every one of its examples once, and the
+    next epoch starts a fresh permutation (DataLoader, shuffle=True, drop_last=False)."""
+    import torch
+    from grokcore.core.tasks import make_data
+    from grokcore.core.train import Batcher
+    cfg = RunConfig(**{**BASE, "split": "per_seed"}, model="mlp", seeds=(0, 1))
+    data = make_data(cfg)
+    N = data.train_size()
+    B = N // 4 + 1                                     # 4 batches, the last one short
+    b = Batcher(data, cfg.members(), batch_size=B, device="cpu")
+    assert b.per_epoch == 4 and N % B != 0
+    batches = [b(step) for step in range(1, 5)]
+    assert [y.shape[-1] for _, y in batches] == [B, B, B, N - 3 * B]
+    for m in range(2):
+        seen = torch.cat([x[m] for x, _ in batches])          # (N, tokens): member m's epoch
+        assert sorted(map(tuple, seen.tolist())) == sorted(map(tuple, data.x_train[m].tolist()))
+    first_next = b(5)[1]
+    assert first_next.shape[-1] == B                            # a new epoch, a full batch again

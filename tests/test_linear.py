@@ -117,3 +117,21 @@ def test_plateau_t2_is_the_first_step_within_five_percent_of_the_final_error():
     ds = xr.Dataset({"test_err": (("member", "step"), err)}, coords={"step": [0, 10, 20, 30, 40]})
     t2 = L.plateau_t2(ds)
     assert t2[0] == 20 and np.isnan(t2[1]) and t2[2] == 30
+
+
+def test_numpy_loop_matches_the_torch_loop():
+    """The CPU path (NumPy) and the PyTorch path compute the same updates: curves and T1/T2 agree.
+    The nuclear-norm subgradient U V^T is not unique where singular values repeat (the +-init sign
+    matrix at step 0), so the two LAPACKs may pick different ones: there the curves agree to 1e-3 (and 1e-4 absolute, the
+    subgradient's jitter at the error floor)."""
+    cases = [L.LinearConfig(reg="l1", beta=(2e-4, 1e-3), seeds=(1, 2), **SMALL),
+             L.LinearConfig(reg="l2", beta=4e-4, seeds=1, **SMALL),
+             L.LinearConfig(problem="matrix", reg="nuclear", N=60, lr=0.5, beta=1e-3, steps=600, eval_every=50, seeds=(0, 1)),
+             L.LinearConfig(reg="none", beta=0.0, depth=3, seeds=1, **{**SMALL, "init_scale": 0.1})]
+    for cfg in cases:
+        fast, ref = L._train_numpy(cfg), L._train(cfg, "cpu")
+        rtol, atol = (1e-3, 1e-4) if cfg.reg == "nuclear" else (1e-8, 1e-12)   # nuclear: + the floor's jitter
+        for v in ("train_err", "test_err", "l1_norm", "l2_norm"):
+            np.testing.assert_allclose(fast[v].values, ref[v].values, rtol=rtol, atol=atol, err_msg=v)
+        for v in ("t1", "t2"):
+            np.testing.assert_array_equal(fast[v].values, ref[v].values)

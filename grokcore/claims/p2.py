@@ -131,6 +131,25 @@ def nuc_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, bu
 
 
 # ------------------------------------------------------------------------------ P2-l2proxy
+def norm_change(ds, t_train, t_grok, beta, budget: float, **labels) -> pd.DataFrame:
+    """The P2-l2proxy table of one results Dataset (the MLP's or a linear problem's): one row per
+    member that memorised and then generalised (finite t_train < t_grok, arrays in member order),
+    with its l2 and l1 norms at T_train and at T_grok, read off the recorded curves (linearly
+    interpolated between recorded steps: a linear problem's T1 / T2 fall between its records)."""
+    steps = ds["step"].values.astype(float)
+    tr, tg, b = (np.asarray(v, float) for v in (t_train, t_grok, beta))
+    rows = []
+    for i in np.flatnonzero(np.isfinite(tr) & np.isfinite(tg) & (tg > tr)):
+        at = lambda v, t: float(np.interp(t, steps, ds[v].values[i]))  # noqa: E731
+        rows.append({"member": int(i), "seed": int(ds["seed"].values[i]), "beta": float(b[i]),
+                     "t_train": tr[i], "t_grok": tg[i], "budget": float(budget), "dnf": "",
+                     "l2_train": at("l2_norm", tr[i]), "l2_grok": at("l2_norm", tg[i]),
+                     "l1_train": at("l1_norm", tr[i]), "l1_grok": at("l1_norm", tg[i]), **labels})
+    cols = ["member", "seed", "beta", "t_train", "t_grok", "budget", "dnf", "l2_train", "l2_grok",
+            "l1_train", "l1_grok", *labels]
+    return pd.DataFrame(rows, columns=cols)
+
+
 @rule("P2-l2proxy", by=("beta",))
 def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -> Verdict:
     """P2-l2proxy, over l1-penalised members that memorised and then generalised (T_grok > T_train),
@@ -138,13 +157,18 @@ def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -
     share in which the l2 norm grew (strictly) while the l1 norm fell (strictly). *reproduced* when
     that share is at least `share` (2/3), *not reproduced* when at most 1 - `share` (1/3),
     *partially reproduced* in between, *inconclusive at this profile* with fewer than
-    `min_members` (2) such members. The weight-norm story predicts a share near 0 (l2 falls)."""
+    `min_members` (2) such members. The weight-norm story predicts a share near 0 (l2 falls).
+    Members of several problems (column `problem`: the MLP, sparse recovery) are pooled; the value
+    gives each problem's count."""
     d = as_members(df)
     g = d[d["event"] & (d["t_grok"] > d["t_train"])]
     n = len(g)
     both = (g["l2_grok"] > g["l2_train"]) & (g["l1_grok"] < g["l1_train"])
     k = int(both.sum())
     value = f"{k}/{n} generalising members: l2 grew and l1 fell from T_train to T_grok"
+    if "problem" in g and g["problem"].nunique() > 1:
+        value += " (" + ", ".join(f"{p}: {int(both[g['problem'] == p].sum())}/{int((g['problem'] == p).sum())}"
+                                  for p in sorted(g["problem"].unique())) + ")"
     extra = {"k": k, "n": n, "l2_grows": int((g["l2_grok"] > g["l2_train"]).sum()),
              "l1_falls": int((g["l1_grok"] < g["l1_train"]).sum())}
     n_seeds = int(g["seed"].nunique()) if "seed" in g else n
@@ -231,7 +255,8 @@ def _t2_over_t1(g: pd.DataFrame) -> float:
 
 def _depth_part(g: pd.DataFrame, L: int, small: float, budget_factor: float) -> str:
     """One depth's part of P2-depth (see `depth_rule`)."""
-    if g.empty or not g["t_train"].notna().any():
+    g = g[g["t_train"].notna()]          # a member that never memorised carries no delay either way
+    if g.empty:
         return UNCLEAR
     if L == 1:     # delay present: memorised, then late or never generalised
         return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT
@@ -249,6 +274,8 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     L = 1, delay present: more than half memorise and then generalise late (grokked) or never;
     L = 2, small delay: more than half generalise, with median T2/T1 below `small` (10);
     L > 2, none: more than half generalise, with median T2/T1 below K_DELAY (2, i.e. no delay).
+    Each part counts only the members that memorised ("more than half" is of those; a member still
+    inside depth's slow start at the budget carries no delay either way, and the value counts it).
     A part is inconclusive when its depth was not run, none of its members memorised (the budget
     ended inside depth's slow start), or (L >= 2) most did not generalise but some of those had a
     budget under 10 x their T1 (`budget_factor`); not reproduced when its condition fails. The
