@@ -47,6 +47,29 @@ def test_p4_depth_never_memorising_is_not_a_delay():
     assert p4.depth_rule(df).verdict == UNCLEAR
 
 
+def test_p4_depth_late_memorisers_censored_early_are_not_a_longer_delay():
+    """Deep members that memorise just before the budget (censored 50 steps later) must not beat
+    depth 4's delay of ~110 steps: their median is only known to exceed 50."""
+    df = depth_table({4: [200, 210, 220], 8: [INF] * 3, 12: [INF] * 3})
+    df.loc[df["depth"] > 4, "t_train"] = 950.0
+    v = p4.depth_rule(df)
+    assert v.verdict == UNCLEAR and v.ci_low < 1
+
+
+def test_p4_depth_censored_long_after_memorising_is_a_longer_delay():
+    """The same deep members censored 850 steps after memorising do outlast depth 4's delay."""
+    df = depth_table({4: [200, 210, 220], 8: [INF] * 3, 12: [INF] * 3})
+    df.loc[df["depth"] > 4, "t_train"] = 150.0
+    assert p4.depth_rule(df).verdict == PARTIAL   # 8 and 12 tie beyond the budget: no strict order
+
+
+def test_km_floor_is_the_longest_observation_when_the_median_is_censored():
+    from grokcore.claims.rules import km_floor
+    assert km_floor([10, 20, 30], [True, True, False]) == 20
+    assert km_floor([10, 50, 30], [False, False, True]) == 30   # finite: the median itself
+    assert km_floor([10, 50, 30], [False, False, False]) == 50
+
+
 def test_p4_depth_inconclusive_when_depth_4_does_not_memorise():
     df = depth_table({4: [INF] * 3, 8: [400, 420, 440], 12: [800, 820, 840]})
     df.loc[df["depth"] == 4, "t_train"] = INF

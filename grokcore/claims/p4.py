@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
-from .rules import km_median, outcomes, rule
+from .rules import km_floor, km_median, outcomes, rule
 
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
@@ -81,19 +81,24 @@ def _km(d: pd.DataFrame) -> float:
 
 def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap CI (95%) of km_median(a) / km_median(b), members resampled within
-    each depth; an infinite numerator over a finite denominator is an infinite ratio."""
+    each depth. The lower end uses `km_floor` for the numerator: where most deep members are
+    censored, their median is only known to exceed the longest observed delay, so the ratio is
+    only known to exceed that over the denominator; the upper end uses the median itself (an
+    infinite numerator over a finite denominator is an infinite ratio)."""
     rng = np.random.default_rng(seed)
     (ta, ea), (tb, eb) = [(g["delay_c"].to_numpy(float), g["event"].to_numpy(bool)) for g in (a, b)]
-    out = []
+    out, low = [], []
     for _ in range(n_boot):
         i, j = rng.integers(0, len(ta), len(ta)), rng.integers(0, len(tb), len(tb))
         num, den = km_median(ta[i], ea[i]), km_median(tb[j], eb[j])
-        out.append(np.nan if (math.isinf(num) and math.isinf(den)) or den <= 0 else num / den)
-    out = np.asarray(out, float)
+        bad = (math.isinf(num) and math.isinf(den)) or den <= 0
+        out.append(np.nan if bad else num / den)
+        low.append(np.nan if bad else km_floor(ta[i], ea[i]) / den)
+    out, low = np.asarray(out, float), np.asarray(low, float)
     if np.isnan(out).any():
         return (math.nan, math.nan)
-    q = lambda p: float(np.quantile(out, p, method="inverted_cdf"))  # noqa: E731  (no inf - inf)
-    return (q(0.025), q(0.975))
+    q = lambda v, p: float(np.quantile(v, p, method="inverted_cdf"))  # noqa: E731  (no inf - inf)
+    return (q(low, 0.025), q(out, 0.975))
 
 
 @rule("P4-depth", by=("n_train", "depth"))
@@ -106,7 +111,10 @@ def depth_rule(df: pd.DataFrame, rise: str = RISE, n_boot: int = 200) -> Verdict
     next; partially reproduced: CI above 1 but the middle depths do not increase; not reproduced:
     CI at or below 1 (ties are not wins); inconclusive: the shallowest depth has no member that
     memorised, a depth has fewer than 2 memorised members, no member rises at all, or the CI
-    straddles 1 or is undefined (both medians beyond the budget). The memorisation step itself
+    straddles 1 or is undefined (both medians beyond the budget). A median that more than half
+    of its members only bound from below (censored) counts as no more than its longest observed
+    delay (`rules.km_floor`) at the CI's lower end and in "strictly increase": members that
+    memorise just before the budget and have not risen yet say little. The memorisation step itself
     (Kaplan-Meier median of t_train, censored at the budget) is reported beside, not scored."""
     d = rise_outcomes(_largest_n(df))
     depths = sorted(d["depth"].unique())
@@ -127,7 +135,8 @@ def depth_rule(df: pd.DataFrame, rise: str = RISE, n_boot: int = 200) -> Verdict
     lo, hi = _ratio_ci(m[m["depth"] == depths[-1]], m[m["depth"] == depths[0]], n_boot)
     extra["ratio_ci"] = (lo, hi)
     value += f"; depth {depths[-1]}/{depths[0]} median ratio CI [{fmt(lo)}, {fmt(hi)}]"
-    steps = [med[a] < med[b] for a, b in zip(depths, depths[1:])]
+    floor = {k: km_floor(m.loc[m["depth"] == k, "delay_c"], m.loc[m["depth"] == k, "event"]) for k in depths}
+    steps = [med[a] < floor[b] for a, b in zip(depths, depths[1:])]  # known to increase, not assumed
     if not math.isfinite(lo) and not math.isfinite(hi):
         v = UNCLEAR
     elif hi <= 1:

@@ -80,6 +80,19 @@ def km_median(times, events) -> float:
     return float(t[hit[0]]) if len(hit) else float("inf")
 
 
+def km_floor(times, events) -> float:
+    """What the data can vouch for about the Kaplan-Meier median: the median itself when it is
+    finite; when it is not (more than half the members censored), the largest observed time, the
+    most that is known ("the median exceeds this"), not the budget. A member censored 200 steps
+    after memorising says its delay exceeds 200 steps, not that it exceeds every finite delay."""
+    m = km_median(times, events)
+    if not math.isinf(m):
+        return m
+    t = np.asarray(times, float)
+    t = t[np.isfinite(t)]
+    return float(t.max()) if len(t) else float("nan")
+
+
 def km_median_ci(times, events, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
     """Percentile bootstrap CI of `km_median` over members (inf bounds stay inf)."""
     t, e = np.asarray(times, float), np.asarray(events, bool)
