@@ -117,6 +117,11 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     dev = resolve_device(device)
     torch.backends.cuda.matmul.allow_tf32 = False  # TF32 can change grokking times
     torch.backends.cudnn.allow_tf32 = False
+    if dev.type == "cpu":
+        # Members that weight decay drives towards zero fill the CPU's float units with subnormal
+        # numbers (below ~1e-38), which run 10-30x slower (measured: 180 -> 6 steps/s after 1.5k
+        # steps of SGD at lambda 5e-3); flushing them to zero changes nothing above that scale.
+        torch.set_flush_denormal(True)
     t0 = time.perf_counter()
     data = make_data(cfg, dev)
     members = cfg.members()
