@@ -299,8 +299,8 @@ def arch_rule(df: pd.DataFrame, room: float = 10.0, plateau: float = 0.02, paper
     if "wd" in d:
         d = d[d["wd"] == 0]
     (mv, mw), (lv, lw) = _mlp_part(d[d["arch"] == "MLP"], room), _lstm_part(d[d["arch"] == "LSTM"], plateau)
-    budget = float(d["budget"].max()) if len(d) else float("nan")
-    per = {a: float(g["budget"].max()) for a, g in d.groupby("arch")} if len(d) else {}
+    per = {a: float(g["budget"].max()) for a, g in d.groupby("arch")}
+    budget = max(per.values(), default=float("nan"))
     budgets = ", ".join(f"{a} {fmt_steps(b)}" for a, b in per.items())
     note = f"wd 0; MLP: {mv}; LSTM: {lv}; budgets {budgets} steps (paper {fmt_steps(paper_budget)})"
     return Verdict(_strict(mv, lv), f"MLP: {mw}; LSTM: {lw}", n_seeds=_n_seeds(d), note=note,

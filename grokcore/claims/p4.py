@@ -79,6 +79,10 @@ def _km(d: pd.DataFrame) -> float:
     return km_median(d["delay_c"], d["event"])
 
 
+def _km_floor(d: pd.DataFrame) -> float:
+    return km_floor(d["delay_c"], d["event"])
+
+
 def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap CI (95%) of km_median(a) / km_median(b), members resampled within
     each depth. The lower end uses `km_floor` for the numerator: where most deep members are
@@ -135,7 +139,7 @@ def depth_rule(df: pd.DataFrame, rise: str = RISE, n_boot: int = 200) -> Verdict
     lo, hi = _ratio_ci(m[m["depth"] == depths[-1]], m[m["depth"] == depths[0]], n_boot)
     extra["ratio_ci"] = (lo, hi)
     value += f"; depth {depths[-1]}/{depths[0]} median ratio CI [{fmt(lo)}, {fmt(hi)}]"
-    floor = {k: km_floor(m.loc[m["depth"] == k, "delay_c"], m.loc[m["depth"] == k, "event"]) for k in depths}
+    floor = {k: _km_floor(m[m["depth"] == k]) for k in depths}
     steps = [med[a] < floor[b] for a, b in zip(depths, depths[1:])]  # known to increase, not assumed
     if not math.isfinite(lo) and not math.isfinite(hi):
         v = UNCLEAR
