@@ -78,3 +78,21 @@ def test_grok_times_and_dnf_kinds():
 def test_eval_schedule_has_log_spaced_early_steps_and_the_end():
     s = eval_steps(1000, 100, 5)
     assert s[0] == 0 and s[-1] == 1000 and {1, 100, 500}.issubset(s) and s == sorted(set(s))
+
+
+def test_reference_run_reads_the_store_then_the_shipped_copy_and_never_trains(store, tmp_path, monkeypatch):
+    """A check run outside the book: the user's store first, then book/reference/, else nothing."""
+    import shutil
+    from grokcore.book.page import reference_run
+    book = tmp_path / "book_root"
+    (book / "book" / "reference").mkdir(parents=True)
+    assert reference_run(CFG, root=book) == (None, "")          # neither holds it: nothing is trained
+    assert not path_for(CFG).exists()
+    ds = run(CFG, progress=False)                                # now the user's store holds it
+    shutil.move(str(path_for(CFG)), str(path_for(CFG, book / "book" / "reference")))
+    got, source = reference_run(CFG, root=book)
+    assert source == "book/reference" and RunConfig.from_json(got.attrs["config"]) == CFG
+    run(CFG, progress=False)
+    got, source = reference_run(CFG, root=book)
+    assert source == "results store"
+    xr.testing.assert_identical(got["test_acc"], ds["test_acc"])

@@ -1,5 +1,5 @@
-"""What a chapter's notebook calls to put numbers and data on its page: `glue` and
-`publish_results`."""
+"""What a chapter's notebook calls to put numbers and data on its page: `glue`,
+`publish_results`, and `reference_run` for the checks run outside the book."""
 from __future__ import annotations
 
 import re
@@ -33,6 +33,20 @@ def publish_results(chapter: str, datasets, root=None, append: bool = False) -> 
             ds.to_netcdf(tmp, mode="a" if Path(tmp).exists() else "w", group=group, engine="netcdf4")
     atomic_write(out, write)
     return out
+
+
+def reference_run(cfg, root=None):
+    """A check run outside the book (`book/reproducing.md` gives its command) that a chapter reads:
+    `(dataset, source)` from the results store when the user trained `cfg` there, else from the
+    copy the book ships in `book/reference/`; `(None, "")` when neither holds it. Nothing is
+    trained here: such runs take longer than a chapter's share of the quick budget."""
+    from ..results import store
+    shipped = (Path(root) if root else find_root()) / "book" / "reference"
+    for source, folder in (("results store", None), ("book/reference", shipped)):
+        path = store.path_for(cfg, folder)
+        if path.exists():
+            return store.load(path, cfg), source
+    return None, ""
 
 
 def glue(name: str, value, display: bool = False):

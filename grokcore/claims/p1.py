@@ -31,6 +31,13 @@ def mlp(width: int = 256, depth: int = 2, act: str = "gelu", **kw) -> RunConfig:
     return RunConfig(**{**base, **kw})
 
 
+def canonical(**kw) -> RunConfig:
+    """P1's canonical run at the paper's exact baseline: the depth-2 MLP of `mlp()`, seed 0, a
+    45k-step budget evaluated every 500 steps (early exit once grokked). The `grok train` command
+    in book/reproducing.md builds this same config (same hash), so its results file is this one."""
+    return mlp(**{**dict(steps=45_000, eval_every=500, seeds=1), **kw})
+
+
 def transformer(width: int = 512, d_mlp: int = 2048, **kw) -> RunConfig:
     """P1's 1-layer pre-LN Transformer on (a, b), mean-pooled; AdamW lr 1e-3, wd 1.0, clip 1.0."""
     base = dict(PROTOCOL, model="transformer", depth=1, width=width, heads=4, d_mlp=d_mlp, act="gelu",
