@@ -214,22 +214,74 @@ def plateau_t2(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> np.nd
     return np.where((final <= max_err) & settled, first, np.nan)
 
 
-def _reg_grad(cfg, w, beta):
+class _NumPy:
+    """The array operations the loop needs, in NumPy (the CPU path)."""
+
+    def __init__(self, dtype: str):
+        self.dt, self.device = np.dtype(dtype), "cpu"
+
+    def array(self, a):
+        return np.asarray(a, dtype=self.dt)
+
+    def firsts(self, n: int):
+        return np.full(n, -1, dtype=np.int64)
+
+    def norm(self, x, keep: bool = False):
+        return np.linalg.norm(x, axis=1, keepdims=keep)
+
+    def svd(self, m):
+        return np.linalg.svd(m, full_matrices=False)
+
+    def svdvals(self, m):
+        return np.linalg.svd(m, compute_uv=False)
+
+    sign, stack, where = staticmethod(np.sign), staticmethod(np.stack), staticmethod(np.where)
+    numpy = staticmethod(np.asarray)
+    floor = staticmethod(lambda x: np.maximum(x, 1e-300))
+    swap = staticmethod(lambda x: x.transpose(0, 2, 1))
+
+
+class _Torch:
+    """The same operations in PyTorch (the CUDA path)."""
+
+    def __init__(self, dtype: str, device):
+        self.dt, self.device = getattr(torch, dtype), device
+
+    def array(self, a):
+        return torch.as_tensor(np.asarray(a), dtype=self.dt, device=self.device)
+
+    def firsts(self, n: int):
+        return torch.full((n,), -1, dtype=torch.long, device=self.device)
+
+    def norm(self, x, keep: bool = False):
+        return x.norm(dim=1, keepdim=keep)
+
+    def svd(self, m):
+        return torch.linalg.svd(m, full_matrices=False)
+
+    sign, stack, where = staticmethod(torch.sign), staticmethod(torch.stack), staticmethod(torch.where)
+    svdvals = staticmethod(torch.linalg.svdvals)
+    numpy = staticmethod(lambda x: x.cpu().numpy())
+    floor = staticmethod(lambda x: x.clamp_min(1e-300))
+    swap = staticmethod(lambda x: x.transpose(1, 2))
+
+
+def _reg_grad(cfg, w, beta, xp):
     """beta * subgradient of R at w; w (E, d), beta (E, 1)."""
     if cfg.reg == "l1":
-        return beta * torch.sign(w)
+        return beta * xp.sign(w)
     if cfg.reg == "l2":
-        return beta * w / w.norm(dim=1, keepdim=True).clamp_min(1e-300)
+        return beta * w / xp.floor(xp.norm(w, keep=True))
     if cfg.reg == "nuclear":
-        U, _, Vh = torch.linalg.svd(w.view(-1, cfg.n1, cfg.n2), full_matrices=False)
+        U, _, Vh = xp.svd(w.reshape(-1, cfg.n1, cfg.n2))
         return beta * (U @ Vh).reshape(w.shape)
-    return torch.zeros_like(w)
+    return 0.0
 
 
-def _norms(cfg, w):
-    out = {"l1_norm": w.abs().sum(1), "l2_norm": w.norm(dim=1)}
+def _norms(cfg, w, xp):
+    out = {"l1_norm": abs(w).sum(1), "l2_norm": xp.norm(w)}
     if cfg.problem == "matrix":
-        sv = torch.linalg.svdvals(w.view(-1, cfg.n1, cfg.n2))   # (E, min(n1, n2))
+        sv = xp.svdvals(w.reshape(-1, cfg.n1, cfg.n2))   # (E, min(n1, n2))
         out["nuclear_norm"] = sv.sum(1)
         out["singular_values"] = sv
     return out
@@ -253,49 +305,37 @@ def train_linear(cfg: LinearConfig, device: str = "cpu") -> xr.Dataset:
 
 
 def _train_numpy(cfg: LinearConfig) -> xr.Dataset:
-    """`_train`'s loop in NumPy on the CPU (same updates, same records, same T1/T2 rule)."""
+    return _loop(cfg, _NumPy(cfg.dtype))
+
+
+def _train(cfg: LinearConfig, device: str) -> xr.Dataset:
+    dev = torch.device("cpu" if device == "auto" and not torch.cuda.is_available()
+                       else ("cuda" if device == "auto" else device))
+    return _loop(cfg, _Torch(cfg.dtype, dev))
+
+
+def _loop(cfg: LinearConfig, xp) -> xr.Dataset:
+    """The (sub)gradient-descent loop, written once for both array backends `xp`."""
     t0 = time.perf_counter()
-    dt = np.dtype(cfg.dtype)
     members = cfg.members()
     parts = [_instance(cfg, m) for m in members]
-    obs = np.stack([p[0] for p in parts]).astype(dt)
-    w_star = np.stack([p[1] for p in parts]).astype(dt)
-    A = np.ascontiguousarray(np.stack([p[2] for p in parts]).astype(dt).transpose(1, 0, 2))   # (L, E, d)
-    col = lambda k: np.array([m[k] for m in members], dtype=dt)[:, None]  # noqa: E731
-    lr, beta = col("lr"), col("beta")
+    obs, w_star = (xp.array(np.stack([p[k] for p in parts])) for k in (0, 1))
+    A = xp.array(np.stack([p[2] for p in parts]).transpose(1, 0, 2).copy())       # (L, E, d)
+    lr, beta = (xp.array([[m[k]] for m in members]) for k in ("lr", "beta"))        # (E, 1)
     sparse, L = cfg.problem == "sparse", cfg.depth
-    y = np.matmul(obs, w_star[:, :, None])[..., 0] if sparse else obs * w_star      # (E, N_max) or (E, d)
-    y_norm, w_norm = np.linalg.norm(y, axis=1), np.linalg.norm(w_star, axis=1)
+    y = (obs @ w_star[:, :, None])[..., 0] if sparse else obs * w_star              # (E, N_max) or (E, d)
+    y_norm, w_norm = xp.norm(y), xp.norm(w_star)
     if sparse:  # d loss / d w = X^T X w - X^T y = G w - b
-        Xt = obs.transpose(0, 2, 1)
-        G, b = np.matmul(Xt, obs), np.matmul(Xt, y[:, :, None])[..., 0]           # (E, d, d), (E, d)
-    E = len(members)
-    first = {k: np.full(E, -1, dtype=np.int64) for k in ("t1", "t2")}
+        Xt = xp.swap(obs)
+        G, b = Xt @ obs, (Xt @ y[:, :, None])[..., 0]                               # (E, d, d), (E, d)
+    first = {k: xp.firsts(len(members)) for k in ("t1", "t2")}
     schedule = set(eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points))
     rec, steps_done = [], []
     rest = [[k for k in range(L) if k != l] for l in range(L)]
 
     def errors(w):
-        r = np.matmul(obs, w[:, :, None])[..., 0] - y if sparse else obs * (w - w_star)
-        return np.linalg.norm(r, axis=1) / y_norm, np.linalg.norm(w - w_star, axis=1) / w_norm
-
-    def reg_grad(w):
-        if cfg.reg == "l1":
-            return beta * np.sign(w)
-        if cfg.reg == "l2":
-            return beta * w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-300)
-        if cfg.reg == "nuclear":
-            U, _, Vh = np.linalg.svd(w.reshape(-1, cfg.n1, cfg.n2), full_matrices=False)
-            return beta * np.matmul(U, Vh).reshape(w.shape)
-        return 0.0
-
-    def norms(w):
-        out = {"l1_norm": np.abs(w).sum(1), "l2_norm": np.linalg.norm(w, axis=1)}
-        if cfg.problem == "matrix":
-            sv = np.linalg.svd(w.reshape(-1, cfg.n1, cfg.n2), compute_uv=False)     # (E, min(n1, n2))
-            out["nuclear_norm"] = sv.sum(1)
-            out["singular_values"] = sv
-        return out
+        r = (obs @ w[:, :, None])[..., 0] - y if sparse else obs * (w - w_star)
+        return xp.norm(r) / y_norm, xp.norm(w - w_star) / w_norm
 
     step = 0
     for step in range(cfg.steps + 1):
@@ -304,77 +344,25 @@ def _train_numpy(cfg: LinearConfig) -> xr.Dataset:
         if step % cfg.check_every == 0 or record:
             train_err, test_err = errors(w)
             for key, err in (("t1", train_err), ("t2", test_err)):
-                first[key] = np.where((err <= cfg.tol) & (first[key] < 0), step, first[key])
+                first[key] = xp.where((err <= cfg.tol) & (first[key] < 0), step, first[key])
         if record:
-            rec.append({"train_err": train_err, "test_err": test_err, **norms(w)})
+            row = {"train_err": train_err, "test_err": test_err, **_norms(cfg, w, xp)}
+            rec.append({k: xp.numpy(v) for k, v in row.items()})
             steps_done.append(step)
-            t2 = first["t2"]
+            t2 = xp.numpy(first["t2"])
             if cfg.early_stop and (t2 >= 0).all() and step >= 1.1 * t2.max() + 1:
                 break
         if step == cfg.steps:
             break
-        g = np.matmul(G, w[:, :, None])[..., 0] - b if sparse else obs * (w - w_star)
+        g = (G @ w[:, :, None])[..., 0] - b if sparse else obs * (w - w_star)
         if cfg.reg != "none":
-            g = g + reg_grad(w)
+            g = g + _reg_grad(cfg, w, beta, xp)
         if L == 1:
             A = A - lr * g
         else:   # d w / d A_l = prod_{k != l} A_k
-            A = A - lr * g * np.stack([A[r].prod(0) for r in rest])
-    first = {k: torch.from_numpy(v) for k, v in first.items()}
-    return _dataset(cfg, members, rec, steps_done, first, time.perf_counter() - t0, "cpu")
-
-
-def _train(cfg: LinearConfig, device: str) -> xr.Dataset:
-    t0 = time.perf_counter()
-    dt, dev = getattr(torch, cfg.dtype), torch.device("cpu" if device == "auto" and not torch.cuda.is_available()
-                                                         else ("cuda" if device == "auto" else device))
-    members = cfg.members()
-    parts = [_instance(cfg, m) for m in members]
-    T = lambda a: torch.as_tensor(np.stack(a), dtype=dt, device=dev)  # noqa: E731
-    obs, w_star, A = T([p[0] for p in parts]), T([p[1] for p in parts]), T([p[2] for p in parts])
-    A = A.transpose(0, 1).contiguous()                    # (L, E, d)
-    col = lambda k: torch.tensor([m[k] for m in members], dtype=dt, device=dev)[:, None]  # noqa: E731
-    lr, beta = col("lr"), col("beta")
-    sparse = cfg.problem == "sparse"
-    y = (obs @ w_star[:, :, None])[..., 0] if sparse else obs * w_star    # (E, N_max) or (E, d)
-    y_norm, w_norm = y.norm(dim=1), w_star.norm(dim=1)
-    if sparse:  # d loss / d w = X^T X w - X^T y = G w - b
-        G, b = obs.transpose(1, 2) @ obs, (obs.transpose(1, 2) @ y[:, :, None])[..., 0]   # (E, d, d), (E, d)
-    E = len(members)
-    first = {k: torch.full((E,), -1, dtype=torch.long, device=dev) for k in ("t1", "t2")}
-    schedule = set(eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points))
-    rec, steps_done = [], []
-
-    def errors(w):
-        r = (obs @ w[:, :, None])[..., 0] - y if sparse else obs * (w - w_star)
-        return r, r.norm(dim=1) / y_norm, (w - w_star).norm(dim=1) / w_norm
-
-    step = 0
-    for step in range(cfg.steps + 1):
-        w = A[0] if cfg.depth == 1 else A.prod(0)         # (E, d)
-        if step % cfg.check_every == 0 or step in schedule:
-            _, train_err, test_err = errors(w)
-            for key, err in (("t1", train_err), ("t2", test_err)):
-                hit = (err <= cfg.tol) & (first[key] < 0)
-                first[key] = torch.where(hit, step, first[key])
-        if step in schedule:
-            row = {"train_err": train_err, "test_err": test_err, **_norms(cfg, w)}
-            rec.append({k: v.cpu().numpy() for k, v in row.items()})
-            steps_done.append(step)
-            t2 = first["t2"].cpu().numpy()
-            if cfg.early_stop and (t2 >= 0).all() and step >= 1.1 * t2.max() + 1:
-                break
-        if step == cfg.steps:
-            break
-        g = torch.baddbmm(-b[:, :, None], G, w[:, :, None])[..., 0] if sparse else obs * (w - w_star)
-        if cfg.reg != "none":
-            g = g + _reg_grad(cfg, w, beta)
-        if cfg.depth == 1:
-            A = A - lr * g
-        else:   # d w / d A_l = prod_{k != l} A_k
-            others = torch.stack([torch.cat([A[:l], A[l + 1:]]).prod(0) for l in range(cfg.depth)])
-            A = A - lr * g * others
-    return _dataset(cfg, members, rec, steps_done, first, time.perf_counter() - t0, str(dev))
+            A = A - lr * g * xp.stack([A[r].prod(0) for r in rest])
+    first = {k: xp.numpy(v) for k, v in first.items()}
+    return _dataset(cfg, members, rec, steps_done, first, time.perf_counter() - t0, str(xp.device))
 
 
 def _dataset(cfg, members, rec, steps, first, wall, dev) -> xr.Dataset:
@@ -385,7 +373,7 @@ def _dataset(cfg, members, rec, steps, first, wall, dev) -> xr.Dataset:
     coords = {"member": np.arange(len(members)), "step": np.array(steps)}
     for k in ("seed",) + LINEAR_MEMBER_FIELDS:
         coords[k] = ("member", np.array([m[k] for m in members]))
-    t1, t2 = (np.where(first[k].cpu().numpy() >= 0, first[k].cpu().numpy(), np.nan).astype(float) for k in ("t1", "t2"))
+    t1, t2 = (np.where(first[k] >= 0, first[k], np.nan).astype(float) for k in ("t1", "t2"))
     dnf = np.where(np.isnan(t1), "DNF_tr", np.where(np.isnan(t2), "DNF_te", ""))
     ds = xr.Dataset(curves, coords=coords)
     ds["t1"], ds["t2"], ds["delay"] = ("member", t1), ("member", t2), ("member", t2 - t1)
