@@ -34,3 +34,22 @@ def test_delay_ratio_opens_the_bound_of_a_censored_side():
     den = outcomes(pd.DataFrame({"t_train": [100.0, 100.0], "t_grok": [600.0, 700.0], "budget": 5000.0}))
     point, lo, hi = p1.delay_ratio(num, den, n_boot=200)
     assert point == (1000 + 4900) / 2 / 550 and hi == math.inf and lo > 0
+
+
+def test_canonical_config_is_the_one_the_documented_command_trains():
+    """book/reproducing.md's `grok train` command writes the results file that p1_depth reads as
+    P1's canonical run; both must name the same config (same hash, same file)."""
+    import argparse
+    import importlib
+    import re
+    from pathlib import Path
+    from grokcore.claims import p1
+    cli = importlib.import_module("grokcore.cli.main")
+    text = (Path(__file__).parents[1] / "book" / "reproducing.md").read_text()
+    block = re.search(r"```bash\n(grok train --model mlp --task add --p 97 --frac 0\.2.*?)```", text, re.S).group(1)
+    args = block.replace("\\\n", " ").split()[1:]
+    parser = argparse.ArgumentParser()
+    cli.add_train(parser.add_subparsers(dest="cmd"))
+    (cfg,) = cli.configs_from_args(parser.parse_args(args))
+    assert cfg.hash() == p1.canonical().hash()
+    assert (Path(__file__).parents[1] / "book" / "reference" / f"mlp-add-{cfg.hash()}.nc").exists()
