@@ -110,9 +110,13 @@ def _ratio_claim(d: pd.DataFrame, col: str, num: str, den: str, paper: float, fa
 
 
 # ------------------------------------------------------------------------------ P1-canonical
+CANONICAL_T_TRAIN = (1_000, 2_000)    # the paper's canonical run: memorised at 1-2k steps,
+CANONICAL_T_GROK = (33_000, 34_000)   # generalised at 33-34k
+
+
 @rule("P1-canonical", by=())
 def canonical_rule(df: pd.DataFrame, seed: int = 0, paper_setting: bool = False,
-                   t_train=(1000, 2000), t_grok=(33000, 34000), slack: float = 0.25,
+                   t_train=CANONICAL_T_TRAIN, t_grok=CANONICAL_T_GROK, slack: float = 0.25,
                    min_test: float = 0.99) -> Verdict:
     """P1-canonical, on the depth-2 MLP member with init seed `seed`: judged only at the paper's
     baseline setting (`paper_setting`: p=97, 20% train, w=256, SGD lr 1e-2, wd 2e-3), otherwise

@@ -44,6 +44,7 @@ import xarray as xr
 
 from .config import ConfigError
 from .metrics import eval_steps, first_step
+from .train import resolve_device
 
 LINEAR_MEMBER_FIELDS = ("lr", "beta", "init_scale", "N", "tau")
 PROBLEMS = ("sparse", "matrix")
@@ -309,9 +310,7 @@ def _train_numpy(cfg: LinearConfig) -> xr.Dataset:
 
 
 def _train(cfg: LinearConfig, device: str) -> xr.Dataset:
-    dev = torch.device("cpu" if device == "auto" and not torch.cuda.is_available()
-                       else ("cuda" if device == "auto" else device))
-    return _loop(cfg, _Torch(cfg.dtype, dev))
+    return _loop(cfg, _Torch(cfg.dtype, resolve_device(device)))
 
 
 def _loop(cfg: LinearConfig, xp) -> xr.Dataset:
