@@ -17,10 +17,13 @@ def members(rows, budget=1000.0, n_train=500):
     return out
 
 
-def depth_table(rise_by_depth, t_train=100.0):
-    """Three members per depth; rise_by_depth: depth -> three test-rise steps (INF: none)."""
-    return members([{"depth": d, "t_train": t_train, "t_test_rise": r}
-                    for d, rs in rise_by_depth.items() for r in rs])
+def depth_table(rise_by_depth, test_by_depth=None, t_train=100.0):
+    """Three members per depth; rise_by_depth: depth -> three train-rise onsets from step 0
+    (INF: the curve never rose); the test rise follows 50 steps later unless test_by_depth says."""
+    test_by_depth = test_by_depth or {d: [r + 50 for r in rs] for d, rs in rise_by_depth.items()}
+    return members([{"depth": d, "t_train": t_train, "t_rise_train": r, "t_rise_test": q,
+                     "t_test_rise": q}
+                    for d in rise_by_depth for r, q in zip(rise_by_depth[d], test_by_depth[d])])
 
 
 def judge(cid, df, **kw):
@@ -28,7 +31,7 @@ def judge(cid, df, **kw):
 
 
 # ------------------------------------------------------------------------------ P4-depth
-def test_p4_depth_reproduced_when_delay_grows_with_depth():
+def test_p4_depth_reproduced_when_both_rises_come_later_with_depth():
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, INF]})
     row = judge("P4-depth", df)
     assert row["verdict"] == REPRODUCED
@@ -40,27 +43,47 @@ def test_p4_depth_not_reproduced_when_deep_rises_earlier():
     assert judge("P4-depth", df)["verdict"] == NOT
 
 
-def test_p4_depth_never_memorising_is_not_a_delay():
-    """Depth 12 never memorising must not reproduce the claim (issue 15)."""
+def test_p4_depth_not_reproduced_when_depths_rise_together():
+    """Ties are not wins: the same onsets at every depth give a ratio CI of [1, 1]."""
+    df = depth_table({4: [400] * 3, 8: [400] * 3, 12: [400] * 3})
+    assert p4.depth_rule(df).verdict == NOT
+
+
+def test_p4_depth_failing_to_train_is_not_a_later_rise():
+    """Depth 12 never rising must not reproduce the claim (issue 15): inconclusive."""
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [INF, INF, INF]})
-    df.loc[df["depth"] == 12, "t_train"] = INF
     assert p4.depth_rule(df).verdict == UNCLEAR
 
 
-def test_p4_depth_late_memorisers_censored_early_are_not_a_longer_delay():
-    """Deep members that memorise just before the budget (censored 50 steps later) must not beat
-    depth 4's delay of ~110 steps: their median is only known to exceed 50."""
-    df = depth_table({4: [200, 210, 220], 8: [INF] * 3, 12: [INF] * 3})
-    df.loc[df["depth"] > 4, "t_train"] = 950.0
+def test_p4_depth_inconclusive_when_only_a_minority_of_a_depth_rose():
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, INF, INF]})
+    assert p4.depth_rule(df).verdict == UNCLEAR
+
+
+def test_p4_depth_inconclusive_when_the_shallowest_depth_does_not_rise():
+    df = depth_table({4: [INF] * 3, 8: [400, 420, 440], 12: [800, 820, 840]})
+    assert p4.depth_rule(df).verdict == UNCLEAR
+
+
+def test_p4_depth_partial_when_middle_depth_breaks_the_order():
+    df = depth_table({4: [200, 210, 220], 8: [900, 920, 940], 12: [800, 820, 840]})
+    assert p4.depth_rule(df).verdict == PARTIAL
+
+
+def test_p4_depth_partial_when_train_rises_later_but_test_does_not():
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]},
+                     test_by_depth={4: [900, 910, 920], 8: [900, 905, 915], 12: [880, 890, 900]})
     v = p4.depth_rule(df)
-    assert v.verdict == UNCLEAR and v.ci_low < 1
+    assert v.verdict == PARTIAL and "train: reproduced" in v.note and "test: not reproduced" in v.note
 
 
-def test_p4_depth_censored_long_after_memorising_is_a_longer_delay():
-    """The same deep members censored 850 steps after memorising do outlast depth 4's delay."""
-    df = depth_table({4: [200, 210, 220], 8: [INF] * 3, 12: [INF] * 3})
-    df.loc[df["depth"] > 4, "t_train"] = 150.0
-    assert p4.depth_rule(df).verdict == PARTIAL   # 8 and 12 tie beyond the budget: no strict order
+def test_p4_depth_reports_the_delay_after_memorisation_without_scoring_it():
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]})
+    df.loc[df["depth"] == 12, "t_train"] = INF   # never memorised: no delay, but the rises still count
+    v = p4.depth_rule(df)
+    assert v.verdict == REPRODUCED
+    assert v.extra["n_memorised"] == {4: 3, 8: 3, 12: 0}
+    assert np.isnan(v.extra["delay_km_median"][12])
 
 
 def test_km_floor_is_the_longest_observation_when_the_median_is_censored():
@@ -70,15 +93,25 @@ def test_km_floor_is_the_longest_observation_when_the_median_is_censored():
     assert km_floor([10, 50, 30], [False, False, False]) == 50
 
 
-def test_p4_depth_inconclusive_when_depth_4_does_not_memorise():
-    df = depth_table({4: [INF] * 3, 8: [400, 420, 440], 12: [800, 820, 840]})
-    df.loc[df["depth"] == 4, "t_train"] = INF
-    assert p4.depth_rule(df).verdict == UNCLEAR
-
-
-def test_p4_depth_partial_when_middle_depth_breaks_the_order():
-    df = depth_table({4: [200, 210, 220], 8: [900, 920, 940], 12: [800, 820, 840]})
-    assert p4.depth_rule(df).verdict == PARTIAL
+def test_stage_table_measures_both_rises_from_step_zero():
+    """A member whose train accuracy rises at step 300 and test at 600, and one that never rises."""
+    import json
+    import xarray as xr
+    from grokcore.results.tables import stage_table
+    steps = np.arange(0, 1001, 100)
+    tr = np.stack([np.where(steps >= 300, 1.0, 0.1), np.full(len(steps), 0.1)])
+    te = np.stack([np.where(steps >= 600, 0.9, 0.1), np.full(len(steps), 0.1)])
+    nan2 = np.full(2, np.nan)
+    ds = xr.Dataset({"train_acc": (("member", "step"), tr), "test_acc": (("member", "step"), te),
+                     "l2_norm": (("member", "step"), np.ones_like(tr)),
+                     **{k: ("member", v) for k, v in {"seed": [0, 1], "split_seed": [0, 0], "lr": [1e-3] * 2,
+                        "wd": [0.1] * 2, "l1": [0.0] * 2, "l2": [0.0] * 2, "nuclear": [0.0] * 2,
+                        "init_scale": [8.0] * 2, "t_train": [300.0, np.nan], "t_grok": nan2,
+                        "t_grok95": nan2, "delay": nan2, "dnf": ["te", "tr"]}.items()}},
+                    coords={"step": steps}, attrs={"config": json.dumps({"steps": 1000, "depth": 4, "n_train": 100})})
+    t = stage_table(ds)
+    assert t["t_rise_train"].tolist()[0] == 300 and np.isnan(t["t_rise_train"].tolist()[1])
+    assert t["t_rise_test"].tolist()[0] == 600 and np.isnan(t["t_rise_test"].tolist()[1])
 
 
 # ------------------------------------------------------------------------------ P4-multistage

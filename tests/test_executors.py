@@ -83,7 +83,9 @@ def test_killed_sweep_reruns_only_the_missing_jobs(reference, tmp_path):
     assert 1 <= len(done) < len(CFGS), "the kill must land mid-sweep"
     for f in done:  # whatever is there is complete
         xr.load_dataset(f)
-    (root / f".{path_for(CFGS[-1], root).name}.dead.tmp").write_bytes(b"half a file")  # a killed write
+    dead = root / f".{path_for(CFGS[-1], root).name}.dead.tmp"
+    dead.write_bytes(b"half a file")  # a killed write, an hour old
+    os.utime(dead, (time.time() - 3600,) * 2)
     table = ex.jobs_table(CFGS, str(root))
     assert set(table["state"]) <= {"done", "running", "missing"} and (table["state"] != "done").any()
 
@@ -91,6 +93,18 @@ def test_killed_sweep_reruns_only_the_missing_jobs(reference, tmp_path):
     assert sum(ds.attrs["cached"] for ds in out) == len(done)  # only the missing were trained
     same(out, reference[1])
     assert not list(root.glob(".*.tmp")) and len(list(root.glob("*.nc"))) == len(CFGS)
+
+
+def test_a_fresh_temp_file_of_another_writer_is_left_alone(tmp_path):
+    """Two chapters that share a run may train it at once: a job that starts must not delete the
+    temp file the other is writing (it would fail that write), only one left by a killed write."""
+    path = path_for(CFGS[0], str(tmp_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh, stale = (path.parent / f".{path.name}.{k}.tmp" for k in ("inflight", "dead"))
+    fresh.write_bytes(b"being written"), stale.write_bytes(b"half a file")
+    os.utime(stale, (time.time() - 2 * ex.STALE_TMP_S,) * 2)
+    ex._clear_stale_tmp(path)
+    assert fresh.exists() and not stale.exists()
 
 
 def test_failed_jobs_are_reported_and_the_others_complete(reference, tmp_path, capsys):

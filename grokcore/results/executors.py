@@ -95,6 +95,21 @@ def _short(v):
 
 
 # ------------------------------------------------------------------------------ one job
+STALE_TMP_S = 600.0  # a results write takes seconds: an older temp file is a killed write's
+
+
+def _clear_stale_tmp(path: Path) -> None:
+    """Remove temp files of `path` left by a killed write. A fresh one may be another process's
+    write in flight (two chapters sharing a run, started together), so it is left alone."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
 def execute_job(spec: str, root: str, device: str = "auto", progress: bool = False) -> dict:
     """Run one ensemble job (`kinds.job_spec`) on a worker and return its job record (never
     raises for a job's own failure: the record says state 'failed' and names the log)."""
@@ -108,8 +123,7 @@ def execute_job(spec: str, root: str, device: str = "auto", progress: bool = Fal
     if path.exists() and not job.get("force"):
         old = read_record(cfg, root) or {}
         return {**rec, "wall_s": old.get("wall_s"), "state": "done", "cached": True}
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed write of this job
-        tmp.unlink(missing_ok=True)
+    _clear_stale_tmp(path)
     _write_json(rec_path, {**rec, "state": "running"})
     t0 = time.perf_counter()
     try:

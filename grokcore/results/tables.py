@@ -10,6 +10,7 @@ import xarray as xr
 from ..core.linear import LINEAR_MEMBER_FIELDS as MEMBER_FIELDS_LINEAR
 from ..core.probes import n_surges, onset, stage_name
 
+RISE_TRAIN, RISE_TEST = 0.5, 0.1  # accuracy points a curve must gain for its rise to count (stage_table)
 PER_MEMBER = ("t_train", "t_grok", "t_grok95", "delay", "dnf")
 
 
@@ -50,7 +51,10 @@ def stage_table(ds, rank_layer: int = -2, **labels):
     surges (the two-stage rule), final accuracies, and three onsets, all measured after
     t_train (NaN for a member that never memorised): the test-accuracy rise, the weight-norm
     fall and (when logged) the feature-rank fall of `rank_layer` (default: the second-to-last
-    Linear layer)."""
+    Linear layer). Two more onsets are measured from step 0, for every member: `t_rise_train`
+    and `t_rise_test`, the first step at which train (test) accuracy has covered half of its rise
+    from its first to its highest value, NaN where that rise is under RISE_TRAIN (RISE_TEST)
+    accuracy points: a curve that has not risen within the budget."""
     df = members_table(ds, **labels)
     steps = ds["step"].values
     cfg = json.loads(ds.attrs["config"])
@@ -58,8 +62,10 @@ def stage_table(ds, rank_layer: int = -2, **labels):
     for m in range(ds.sizes["member"]):
         t_tr = float(ds["t_train"].values[m])
         te = ds["test_acc"].values[m]
+        rise = {"t_rise_train": onset(steps, ds["train_acc"].values[m], min_change=RISE_TRAIN),
+                "t_rise_test": onset(steps, te, min_change=RISE_TEST)}
         after = steps >= (t_tr if np.isfinite(t_tr) else np.inf)
-        row = {"n_surges": n_surges(steps, te, t_tr),
+        row = {**rise, "n_surges": n_surges(steps, te, t_tr),
                "test_at_train": float(te[after][0]) if after.any() else np.nan,
                "test_rise": float(np.nanmax(te[after]) - te[after][0]) if after.any() else np.nan,
                "t_test_rise": onset(steps[after], te[after], min_change=0.10) if after.any() else np.nan,
