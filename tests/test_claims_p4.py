@@ -170,6 +170,13 @@ def test_p4_tunnel_not_reproduced_when_lengths_are_far_though_ordered():
     assert judge("P4-tunnel", df)["verdict"] == NOT
 
 
+def test_p4_tunnel_not_reproduced_when_no_tunnel_forms_at_any_depth():
+    """0 layers is within one of the paper's 1 at depth 4, but no tunnel at all is not the claim."""
+    df = tunnel_rows({4: [0, 0, 0], 8: [0, 0, 0], 12: [0, 0, 0]})
+    v = p4.tunnel_rule(df)
+    assert v.verdict == NOT and "no tunnel" in v.note
+
+
 def test_p4_tunnel_uses_the_paper_values_for_n_7000():
     df = tunnel_rows({4: [1, 1, 1], 8: [5, 5, 5], 12: [6, 6, 6]})
     assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[7000]).verdict == REPRODUCED

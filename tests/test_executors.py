@@ -107,6 +107,54 @@ def test_a_fresh_temp_file_of_another_writer_is_left_alone(tmp_path):
     assert fresh.exists() and not stale.exists()
 
 
+def _running_record(cfg, root, pid, started):
+    rec = {"hash": cfg.hash(), "state": "running", "host": ex.socket.gethostname(), "pid": pid,
+           "started_unix": started}
+    path = ex.record_path(cfg, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rec))
+
+
+def test_a_job_waits_for_a_live_process_training_it_and_reads_its_result(reference, tmp_path):
+    """Two chapters sharing a run, started together: the second waits for the first's result
+    instead of training it again."""
+    import threading
+    root = str(tmp_path / "r")
+    peer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)
+        _running_record(CFGS[0], root, peer.pid, time.time())
+        assert ex.peer_training(CFGS[0], root) == peer.pid
+        done = path_for(CFGS[0], reference[0])
+        threading.Timer(1.0, lambda: shutil.copy(done, path_for(CFGS[0], root))).start()  # the peer finishes
+        t0 = time.time()
+        rec = ex.execute_job(ex.job_spec(CFGS[0], False, "local"), root)
+        assert rec["cached"] and 0.9 < time.time() - t0 < 30
+    finally:
+        peer.kill()
+        peer.wait()
+
+
+def test_a_job_does_not_wait_for_a_dead_or_reused_pid(tmp_path):
+    root = str(tmp_path / "r")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _running_record(CFGS[0], root, dead.pid, time.time())
+    assert ex.peer_training(CFGS[0], root) is None           # a killed job's record: no one to wait for
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)
+        _running_record(CFGS[0], root, live.pid, time.time() - 3600)
+        assert ex.peer_training(CFGS[0], root) is None       # the pid started after the record: reused
+        _running_record(CFGS[0], root, os.getpid(), time.time())
+        assert ex.peer_training(CFGS[0], root) is None       # this process itself
+    finally:
+        live.kill()
+        live.wait()
+    rec = ex.execute_job(ex.job_spec(CFGS[0], False, "local"), root)
+    assert rec["state"] == "done" and not rec.get("cached")
+
+
 def test_failed_jobs_are_reported_and_the_others_complete(reference, tmp_path, capsys):
     root = copy_store(reference, tmp_path)
     bad_cfg = BASE.replace(task="div", p=12)              # raises in the job

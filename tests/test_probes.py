@@ -51,6 +51,17 @@ def test_onset_of_rise_and_fall():
 def test_tunnel_threshold_matches_paper_for_mnist_and_scales_for_mnist1d():
     assert probes.rank_threshold(400, 784) == 300
     assert probes.rank_threshold(400, 40) == 30
+    np.testing.assert_array_equal(probes.rank_threshold(400, 784, depth=3), [300, 300, 300])
+
+
+def test_tunnel_threshold_is_per_layer_when_the_input_is_narrower_than_the_width():
+    """Digits (64 pixels) at width 128: the first layer's rank is capped by its input, the later
+    layers' by the width (a hidden rank of 80-120 is possible and not a tunnel at 48)."""
+    t = probes.rank_threshold(128, 64, depth=4)
+    np.testing.assert_array_equal(t, [48, 96, 96, 96])
+    ranks = np.array([[57, 122, 90, 10], [40, 120, 110, 10]])   # last = output layer
+    np.testing.assert_array_equal(probes.tunnel_length(ranks, t), [1, 1])
+    np.testing.assert_array_equal(probes.tunnel_length(ranks, 48), [0, 1])
 
 
 def test_tunnel_length_counts_hidden_layers_below_threshold():

@@ -256,8 +256,9 @@ def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -
     the paper's length for that depth (`paper`: depth -> length; default P4's N=5000 values
     1/3/6, N=7000 gives 1/5/6): CI inside the band reproduced, wholly outside not reproduced,
     wider than the band or missing inconclusive, else partially; the depths combine (all
-    reproduced -> reproduced; none even partially -> not reproduced). Inconclusive with fewer
-    than two of the paper's depths."""
+    reproduced -> reproduced; none even partially -> not reproduced). Not reproduced when the
+    median length is 0 at every depth: no tunnel forms, though 0 lies within a layer of the
+    paper's 1 at depth 4. Inconclusive with fewer than two of the paper's depths."""
     paper = PAPER_TUNNEL[5000] if paper is None else paper
     d = memorised(df)
     depths = [k for k in sorted(df["depth"].unique()) if k in paper]
@@ -273,6 +274,8 @@ def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -
     extra = {"median": vals, "ci": cis, "paper": {k: paper[k] for k in depths}}
     if len(depths) < 2:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
+    if all(vals[k] == 0 for k in depths):  # a band around the paper's 1 layer holds 0: not a tunnel
+        return Verdict(NOT, value, n_seeds=n_seeds, extra=extra, note="no tunnel forms at any depth")
     return Verdict(combine(*parts), value, n_seeds=n_seeds, extra=extra,
                    note=f"band: paper length +- {tol:g} layers; per depth: " + ", ".join(
                        f"{k}: {p}" for k, p in zip(depths, parts)))

@@ -66,17 +66,25 @@ def probe_accuracy_of(model, data, **kw) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- tunnel
-def rank_threshold(width: int, n_features: int, fraction: float = RANK_FRACTION) -> float:
-    """Rank below which a layer counts as a tunnel layer: fraction * min(width, input dim).
-    MNIST (784 inputs, width 400): 300 as in the paper; MNIST-1D (40 inputs): 30."""
-    return fraction * min(width, n_features)
+def rank_threshold(width: int, n_features: int, fraction: float = RANK_FRACTION, depth: int | None = None):
+    """Rank below which a layer counts as a tunnel layer: `fraction` of the most rank the layer's
+    features can have. The first Linear layer maps an `n_features`-dim input, so its outputs have
+    rank at most min(width, n_features); every later layer reads `width` ReLU features, so at most
+    `width`. With `depth`, one threshold per Linear layer (depth,); without, the first layer's.
+    MNIST at width 400 gives 300 at every layer, as in the paper; the 64-pixel digits at width
+    128 give 48 for the first layer and 96 after it."""
+    first = fraction * min(width, n_features)
+    if depth is None:
+        return first
+    return np.array([first] + [fraction * width] * (depth - 1), dtype=float)
 
 
-def tunnel_length(ranks, threshold: float) -> np.ndarray:
+def tunnel_length(ranks, threshold) -> np.ndarray:
     """Number of hidden layers with rank < threshold. ranks (..., L) over all Linear layers;
-    the output layer (rank <= classes) is excluded."""
+    the output layer (rank <= classes) is excluded; threshold: one number, or one per layer (L,)."""
     r = np.asarray(ranks, dtype=float)[..., :-1]
-    return (r < threshold).sum(-1)
+    t = np.asarray(threshold, dtype=float)
+    return (r < (t[:-1] if t.ndim else t)).sum(-1)
 
 
 # ---------------------------------------------------------------------------- stages

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import time
 import traceback
 import warnings
@@ -110,6 +111,44 @@ def _clear_stale_tmp(path: Path) -> None:
             pass
 
 
+def _started_at(pid: int) -> float | None:
+    """Unix time at which process `pid` started (Linux /proc), None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        btime = next(float(ln.split()[1]) for ln in Path("/proc/stat").read_text().splitlines()
+                     if ln.startswith("btime"))
+        return btime + float(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: start, in ticks
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def peer_training(cfg, root=None) -> int | None:
+    """The pid of another live process on this host that is training `cfg` now (its job record
+    says running), else None. A pid reused by a process that started after the record was
+    written is not that trainer (a killed job's record stays 'running')."""
+    rec = read_record(cfg, root) or {}
+    pid = int(rec.get("pid") or 0)
+    if rec.get("state") != "running" or rec.get("host") != socket.gethostname() or pid in (0, os.getpid()):
+        return None
+    start = _started_at(pid)
+    if start is None or start > float(rec.get("started_unix") or 0) + 1.0:
+        return None
+    return pid
+
+
+def _wait_for_peer(cfg, root, path: Path, progress: bool) -> None:
+    """While another process on this host trains `cfg` (two chapters that share a run, started
+    together), wait for its result instead of training the same run twice; return when the
+    result is there or that process stopped without it (this job then trains it)."""
+    pid = peer_training(cfg, root)
+    if pid is None or path.exists():
+        return
+    if progress:
+        print(f"waiting for process {pid}, which is training {cfg.hash()}", file=sys.stderr, flush=True)
+    while not path.exists() and peer_training(cfg, root) == pid:
+        time.sleep(0.5)
+
+
 def execute_job(spec: str, root: str, device: str = "auto", progress: bool = False) -> dict:
     """Run one ensemble job (`kinds.job_spec`) on a worker and return its job record (never
     raises for a job's own failure: the record says state 'failed' and names the log)."""
@@ -120,11 +159,13 @@ def execute_job(spec: str, root: str, device: str = "auto", progress: bool = Fal
     rec = {"hash": cfg.hash(), "kind": kind.name, "config": cfg.to_dict(), "file": str(path),
            "executor": job.get("executor", "local"), "host": socket.gethostname(), "pid": os.getpid(),
            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "device": device}
+    if not job.get("force"):
+        _wait_for_peer(cfg, root, path, progress)
     if path.exists() and not job.get("force"):
         old = read_record(cfg, root) or {}
         return {**rec, "wall_s": old.get("wall_s"), "state": "done", "cached": True}
     _clear_stale_tmp(path)
-    _write_json(rec_path, {**rec, "state": "running"})
+    _write_json(rec_path, {**rec, "state": "running", "started_unix": time.time()})
     t0 = time.perf_counter()
     try:
         ds = kind.train(cfg, device, progress)
