@@ -7,7 +7,9 @@ Test accuracy on MNIST-type data never reaches 99%, so P4's "generalisation time
 of the test rise after memorisation (`t_test_rise`: half of a rise of at least 10 points covered),
 not the 99% threshold; `rules.outcomes` is applied with that time in place of T_grok, so a member
 that memorised and never rose is censored at the budget and one that never memorised has no
-delay at all (it is counted, never taken as an infinitely late rise).
+delay at all (it is counted, never taken as an infinitely late rise). P4-depth, whose claim is
+about when the curves rise, reads the rise onsets measured from step 0 instead (`t_rise_train`,
+`t_rise_test`), and reports that delay beside.
 """
 from __future__ import annotations
 
