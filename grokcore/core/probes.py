@@ -150,4 +150,4 @@ def onset(steps, y, rising: bool = True, frac: float = 0.5, min_change: float = 
 def stage_name(n) -> str:
     if not np.isfinite(n):
         return "no memorisation"
-    return {0: "no late rise", 1: "one surge (grokking)"}.get(int(n), "two or more surges")
+    return {0: "no late rise", 1: "one surge"}.get(int(n), "two or more surges")
