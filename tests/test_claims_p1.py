@@ -51,10 +51,17 @@ def depth_table(d2, d4, d8):
                      ignore_index=True)
 
 
-def test_p1_depth_reproduced_when_pattern_is_4_0_3_of_5():
-    df = depth_table([GROK] * 4 + [STUCK], [STUCK] * 5, [GROK] * 3 + [STUCK] * 2)
+def test_p1_depth_reproduced_when_counts_decide_the_pattern():
+    df = depth_table([GROK] * 6, [STUCK] * 6, [GROK] * 6)
     row = ledger.judge("P1-depth", df, n_resamples=20)
     assert row["verdict"] == REPRODUCED and row["extra"]["grokked_d=4"] == 0
+
+
+def test_p1_depth_inconclusive_when_counts_of_five_cannot_decide_the_papers_own_pattern():
+    # 4/5 and 3/5 do not show a majority at the count interval: d=2 and d=8 stay undecided
+    df = depth_table([GROK] * 4 + [STUCK], [STUCK] * 5, [GROK] * 3 + [STUCK] * 2)
+    row = ledger.judge("P1-depth", df, n_resamples=20)
+    assert row["raw_verdict"] == UNCLEAR and row["extra"]["undecided"] == ["d=2", "d=8 residual"]
 
 
 def test_p1_depth_not_reproduced_when_every_depth_generalises_without_delay():
@@ -93,19 +100,25 @@ def test_p1_arch_censored_transformer_still_not_reproduced_but_wide_ci_inconclus
 
 
 # ------------------------------------------------------------------------------ P1-act
-def act_table(b_gelu, b_relu, a_counts):
+def act_table(b_gelu, b_relu, a_counts, n_a=5):
     parts = [members([grok(d) for d in b_gelu], regime="B", act="gelu"),
              members([grok(d) for d in b_relu], regime="B", act="relu"),
              members([GROK] * 2, regime="B", act="tanh")]
     for act, k in a_counts.items():
-        parts.append(members([GROK] * k + [STUCK] * (5 - k), regime="A", act=act))
+        parts.append(members([GROK] * k + [STUCK] * (n_a - k), regime="A", act=act))
     return pd.concat(parts, ignore_index=True)
 
 
 def test_p1_act_reproduced_when_relu_4x_slower_and_regime_a_reverses():
-    df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 2, "tanh": 3})
+    df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 6, "tanh": 7}, n_a=8)
     row = ledger.judge("P1-act", df, n_resamples=20)
-    assert row["verdict"] == REPRODUCED and row["extra"]["reversal"] == REPRODUCED
+    assert row["raw_verdict"] == REPRODUCED and row["extra"]["reversal"] == REPRODUCED
+
+
+def test_p1_act_reversal_undecided_at_the_papers_own_counts_of_five():
+    # GELU 0/5 against ReLU 2/5 and Tanh 3/5: Fisher's exact test cannot call either "fewer"
+    df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 2, "tanh": 3})
+    assert p1.act_rule(df).extra["reversal"] == UNCLEAR
 
 
 def test_p1_act_not_reproduced_when_relu_as_fast_and_no_reversal():
@@ -120,16 +133,31 @@ def test_p1_act_reversal_inconclusive_when_regime_a_controls_never_generalise():
 
 
 # ------------------------------------------------------------------------------ P1-wd
-def wd_table(outcomes_by_lam, model="MLP", lr=1e-3, budget=10_000):
-    parts = [members([o] * 3, budget=budget, model=model, wd=lam, lr=lr) for lam, o in outcomes_by_lam.items()]
+def wd_table(outcomes_by_lam, model="MLP", lr=1e-3, budget=10_000, n=5):
+    parts = [members([o] * n, budget=budget, model=model, wd=lam, lr=lr) for lam, o in outcomes_by_lam.items()]
     return pd.concat(parts, ignore_index=True)
 
 
+MLP_GRID = {1e-5: STUCK, 1e-4: GROK, 1e-3: GROK, 1e-2: (NAN, NAN)}   # lr 1: lr*wd*T = 0.1 at the bottom
+TF_GRID = {0.01: STUCK, 1.0: GROK, 5.0: GROK, 100.0: (NAN, NAN)}     # the paper's best lambdas groks
+
+
 def test_p1_wd_reproduced_when_both_models_have_a_bounded_window():
-    grid = {0.01: STUCK, 0.1: GROK, 1.0: GROK, 10.0: (NAN, NAN)}      # lr*wd*T = 0.1 at the bottom
-    df = pd.concat([wd_table(grid, "MLP"), wd_table(grid, "Transformer")], ignore_index=True)
+    df = pd.concat([wd_table(MLP_GRID, "MLP", lr=1.0), wd_table(TF_GRID, "Transformer")], ignore_index=True)
     row = ledger.judge("P1-wd", df, n_resamples=20)
-    assert row["verdict"] == REPRODUCED
+    assert row["verdict"] == REPRODUCED and "passes" in row["gates"]
+
+
+def test_p1_wd_inconclusive_when_the_papers_best_lambda_does_not_train():
+    mlp = {**MLP_GRID, 1e-3: (NAN, NAN)}
+    df = pd.concat([wd_table(mlp, "MLP", lr=1.0), wd_table(TF_GRID, "Transformer")], ignore_index=True)
+    row = ledger.judge("P1-wd", df, n_resamples=20)
+    assert row["verdict"] == UNCLEAR and "best lambda for the MLP" in row["gate"]
+
+
+def test_p1_wd_inconclusive_when_three_seeds_cannot_decide_any_lambda():
+    df = pd.concat([wd_table(MLP_GRID, "MLP", lr=1.0, n=3), wd_table(TF_GRID, "Transformer", n=3)], ignore_index=True)
+    assert p1.wd_rule(df).verdict == UNCLEAR
 
 
 def test_p1_wd_not_reproduced_when_every_lambda_groks():

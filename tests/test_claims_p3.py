@@ -33,15 +33,6 @@ def grok(delay, tr=100.0):
     return (tr, tr + delay)
 
 
-def test_km_median_rows_matches_the_shared_km_median():
-    rng = np.random.default_rng(1)
-    t = rng.integers(1, 50, (200, 4)).astype(float)
-    e = rng.random((200, 4)) < 0.6
-    got = p3._km_median_rows(t, e)
-    want = np.array([rules.km_median(a, b) for a, b in zip(t, e)])
-    assert np.array_equal(got, want)
-
-
 # ------------------------------------------------------------------------------ P3-frac
 def frac_table(spec_by_alpha, budget=10_000):
     return pd.concat([members(s, budget, frac=a) for a, s in spec_by_alpha.items()], ignore_index=True)
@@ -126,7 +117,7 @@ def test_p3_arch_lstm_never_memorises_only_on_a_plateau():
 
 def test_p3_arch_not_reproduced_when_mlp_groks_or_lstm_memorises():
     assert judge("P3-arch", arch_table([GROK] * 3, [NEVER] * 3))["verdict"] == NOT
-    assert judge("P3-arch", arch_table([NO_DELAY] * 3, [STUCK, STUCK, NEVER]))["verdict"] == NOT
+    assert judge("P3-arch", arch_table([NO_DELAY] * 3, [STUCK, STUCK, NEVER]))["raw_verdict"] == NOT  # 3 members: fragile
 
 
 def test_train_acc_gain_is_the_rise_over_the_last_quarter():

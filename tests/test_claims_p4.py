@@ -1,4 +1,6 @@
-"""P4's verdict rules on synthetic member tables: each can come out reproduced and not reproduced."""
+"""P4's verdict rules on synthetic member tables: each can come out reproduced and not reproduced.
+Several tables hold 3 members per depth, too few for a firm verdict: those tests assert the rule's
+own verdict (raw_verdict); tests/test_rules.py covers the firmness and regime gates."""
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,7 @@ def judge(cid, df, **kw):
 def test_p4_depth_reproduced_when_both_rises_come_later_with_depth():
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, INF]})
     row = judge("P4-depth", df)
-    assert row["verdict"] == REPRODUCED
+    assert row["raw_verdict"] == REPRODUCED
     assert row["ci_low"] > 1
 
 
@@ -120,12 +122,17 @@ def stage_rows(surges_by_depth):
 
 
 def test_p4_multistage_reproduced_when_only_deep_nets_have_two_surges():
-    df = stage_rows({4: [1, 1, 0], 8: [2, 2, 1], 12: [2, 3, 2]})
+    df = stage_rows({4: [1, 1, 0, 0, 1], 8: [2, 2, 2, 3, 2], 12: [2, 3, 2, 2, 2]})
     assert judge("P4-multistage", df)["verdict"] == REPRODUCED
 
 
+def test_p4_multistage_inconclusive_when_three_seeds_cannot_decide_a_majority():
+    df = stage_rows({4: [1, 1, 0], 8: [2, 2, 2], 12: [2, 3, 2]})   # 3/3 two-stage: not a decided majority
+    assert p4.multistage_rule(df).verdict == UNCLEAR
+
+
 def test_p4_multistage_not_reproduced_when_shallow_is_as_two_stage():
-    df = stage_rows({4: [2, 2, 1], 8: [2, 1, 1], 12: [1, 2, 1]})
+    df = stage_rows({4: [2, 2, 2, 2, 2], 8: [1, 1, 1, 1, 1], 12: [1, 0, 1, 1, 1]})
     assert p4.multistage_rule(df).verdict == NOT
 
 
@@ -142,12 +149,17 @@ def rank_rows(pairs):
 
 
 def test_p4_rank_reproduced_when_rank_falls_at_the_rise():
-    df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 2000)])
+    df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 500)] * 3)
     assert judge("P4-rank", df)["verdict"] == REPRODUCED
 
 
+def test_p4_rank_inconclusive_when_too_few_risers_to_place_the_share():
+    df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 2000)])   # 3/4 coincide: interval straddles 2/3
+    assert p4.rank_rule(df).verdict == UNCLEAR
+
+
 def test_p4_rank_not_reproduced_when_rank_falls_far_from_the_rise():
-    df = rank_rows([(500, 5000), (600, INF), (700, 100), (400, 4000)])
+    df = rank_rows([(500, 5000), (600, INF), (700, 100), (400, 4000)] * 2)
     assert judge("P4-rank", df)["verdict"] == NOT
 
 
@@ -196,13 +208,15 @@ def wd_rows(surges):
 
 
 def test_p4_wd_reproduced_with_the_three_gamma_pattern():
-    df = wd_rows({(2000, 0.005): [0, 0], (2000, 0.01): [1, 1], (2000, 0.05): [2, 2],
-                  (5000, 0.005): [0, 0], (5000, 0.01): [1, 1], (5000, 0.05): [2, 3]})
+    df = wd_rows({(2000, 0.005): [0] * 5, (2000, 0.01): [1] * 5, (2000, 0.05): [2] * 4 + [3],
+                  (5000, 0.005): [0] * 5, (5000, 0.01): [1] * 5, (5000, 0.05): [2, 3, 2, 2, 2]})
     assert judge("P4-wd", df)["verdict"] == REPRODUCED
+    row = judge("P4-wd", df.assign(depth=4))                 # the same pattern from a depth-4 sweep
+    assert row["verdict"] == UNCLEAR and "the sweep's depth" in row["gate"]
 
 
 def test_p4_wd_not_reproduced_when_the_middle_gamma_does_not_grok():
-    df = wd_rows({(2000, 0.005): [1, 1], (2000, 0.01): [0, 0], (2000, 0.05): [1, 1]})
+    df = wd_rows({(2000, 0.005): [1] * 5, (2000, 0.01): [0] * 5, (2000, 0.05): [1] * 5})
     assert judge("P4-wd", df)["verdict"] == NOT
 
 
@@ -220,12 +234,12 @@ def norm_rows(groups):
 
 def test_p4_norm_reproduced_when_norms_overlap_and_rank_separates():
     df = norm_rows({2000: [(1.00, 50, 0.80), (1.02, 52, 0.81)], 5000: [(1.01, 30, 0.90), (1.03, 31, 0.91)]})
-    assert judge("P4-norm", df)["verdict"] == REPRODUCED
+    assert judge("P4-norm", df)["raw_verdict"] == REPRODUCED
 
 
 def test_p4_norm_not_reproduced_when_norm_separates_and_rank_does_not():
     df = norm_rows({2000: [(1.0, 40, 0.80), (1.1, 45, 0.81)], 5000: [(2.0, 42, 0.90), (2.1, 44, 0.91)]})
-    assert judge("P4-norm", df)["verdict"] == NOT
+    assert judge("P4-norm", df)["raw_verdict"] == NOT
 
 
 def test_p4_norm_inconclusive_with_a_single_n():

@@ -39,8 +39,12 @@ def reference_run(cfg, root=None):
     """A check run outside the book (`book/reproducing.md` gives its command) that a chapter reads:
     `(dataset, source)` from the results store when the user trained `cfg` there, else from the
     copy the book ships in `book/reference/`; `(None, "")` when neither holds it. Nothing is
-    trained here: such runs take longer than a chapter's share of the quick budget."""
+    trained here: such runs take longer than a chapter's share of the quick budget. Under a
+    replication ($GROK_SEED_OFFSET) the config's seeds are moved first, so the shipped default
+    run is never read as a replicated one."""
+    from ..core.config import seed_offset, with_seed_offset
     from ..results import store
+    cfg = with_seed_offset(cfg, seed_offset())
     shipped = (Path(root) if root else find_root()) / "book" / "reference"
     for source, folder in (("results store", None), ("book/reference", shipped)):
         path = store.path_for(cfg, folder)

@@ -1,8 +1,16 @@
 """The claims ledger: every claim id of the four papers, and the verdicts chapters record.
 
-A chapter calls `record_claims(chapter, profile, rows)` with one row per claim it tests; the
-book aggregates them into claims.csv. Claims no chapter has recorded show as
-'inconclusive at this profile' with the note 'not yet run'.
+A chapter calls `judge(claim_id, table)` for each claim it tests and `record_claims(chapter,
+profile, rows)` with the rows; the book aggregates them into claims.csv. Claims no chapter has
+recorded show as 'inconclusive at this profile' with the note 'not yet run'.
+
+A verdict is *earned* in three steps (`judge`): the rule's own verdict on the runs (`raw_verdict`);
+its regime gates, measured on the same runs (a failed gate makes the claim inconclusive at this
+profile, naming the gate and its measured value); and its firmness, the share of seed resamples
+on which the rule gives the same verdict (below rules.FRAGILE the claim is inconclusive and marked
+fragile). A row also carries the parameters that differ from the profile's (`overrides`, from
+$GROK_OVERRIDES, which `grok run -p` sets) and the replication seed offset (`seed_offset`); rows
+of a replication build are kept apart, under `_claims/offset-K/`.
 """
 from __future__ import annotations
 
@@ -12,12 +20,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.config import seed_offset
 from ..results._atomic import write_text
 from . import p1, p2, p3, p4, rules  # noqa: F401  (importing a paper's module registers its rules)
 from .rules import VERDICTS
 
 COLUMNS = ("claim_id", "paper", "chapter", "claim", "paper_value", "our_value", "ci_low", "ci_high",
-           "n_seeds", "profile", "verdict", "firmness", "spread", "seeds_to_firm", "note")
+           "n_seeds", "profile", "verdict", "firmness", "spread", "seeds_to_firm", "note",
+           "raw_verdict", "raw_firmness", "fragile", "gate", "gates", "overrides", "seed_offset")
+OVERRIDES_ENV = "GROK_OVERRIDES"   # JSON object: the chapter parameters that differ from the profile
 
 # claim id -> (paper, chapter, short claim, paper's value)   [from shared/papers.md]
 CLAIMS = {
@@ -48,20 +59,31 @@ CLAIMS = {
 }
 
 
-def claims_dir() -> Path:
-    """Where chapters write their verdicts: $GROK_CLAIMS_DIR, else book/chapters/_claims."""
-    return Path(os.environ.get("GROK_CLAIMS_DIR") or Path("book") / "chapters" / "_claims")
+def claims_dir(offset: int | None = None) -> Path:
+    """Where chapters write their verdicts: $GROK_CLAIMS_DIR, else book/chapters/_claims; a
+    replication build (seed offset K > 0) writes to its `offset-K` subfolder."""
+    base = Path(os.environ.get("GROK_CLAIMS_DIR") or Path("book") / "chapters" / "_claims")
+    k = seed_offset() if offset is None else offset
+    return base / f"offset-{k}" if k else base
+
+
+def overrides() -> dict:
+    """The parameters of this execution that differ from its profile's ($GROK_OVERRIDES)."""
+    raw = os.environ.get(OVERRIDES_ENV, "").strip()
+    return json.loads(raw) if raw else {}
 
 
 def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> pd.DataFrame:
     """Validate and save a chapter's verdict rows; returns them as a table for display.
     Each row is what `judge` returned for a claim id of the chapter."""
+    over, k = overrides(), seed_offset()
+    over_text = ", ".join(f"{key}={json.dumps(v)}" for key, v in sorted(over.items()))
     out = []
     for r in rows:
         cid = r["claim_id"]
         if cid not in CLAIMS:
             raise ValueError(f"unknown claim id {cid!r}; valid: {', '.join(CLAIMS)}")
-        if "firmness" not in r:
+        if "firmness" not in r or "raw_verdict" not in r:
             raise ValueError(f"row {cid} was not made by ledger.judge (no firmness); a chapter "
                              "records only the rows its claims' rules return")
         if r["verdict"] not in VERDICTS:
@@ -72,7 +94,10 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
                     "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "n_seeds": r.get("n_seeds"),
                     "profile": profile, "verdict": r["verdict"], "firmness": r.get("firmness"),
                     "spread": r.get("spread", ""), "seeds_to_firm": r.get("seeds_to_firm", ""),
-                    "note": r.get("note", "")})
+                    "note": r.get("note", ""), "raw_verdict": r["raw_verdict"],
+                    "raw_firmness": r.get("raw_firmness"), "fragile": bool(r.get("fragile")),
+                    "gate": r.get("gate", ""), "gates": r.get("gates", ""),
+                    "overrides": over_text, "seed_offset": k})
     d = Path(folder) if folder else claims_dir()
     write_text(d / f"{chapter}.json",
                json.dumps([{k: _plain(v) for k, v in r.items()} for r in out], indent=1, allow_nan=False))
@@ -81,7 +106,7 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
 
 def _plain(v):
     """JSON-safe: numpy scalars to Python, NaN/inf to null (strict JSON has no NaN)."""
-    if v is None or isinstance(v, str):
+    if v is None or isinstance(v, (str, bool)):
         return v
     try:
         f = float(v)
@@ -92,9 +117,10 @@ def _plain(v):
     return int(f) if float(f).is_integer() and not isinstance(v, float) else f
 
 
-def ledger(folder=None) -> pd.DataFrame:
-    """Every claim id, with the verdict its chapter recorded or 'not yet run'."""
-    d = Path(folder) if folder else claims_dir()
+def ledger(folder=None, offset: int | None = None) -> pd.DataFrame:
+    """Every claim id, with the verdict its chapter recorded or 'not yet run' (the replication
+    build's with `offset` K > 0)."""
+    d = Path(folder) if folder else claims_dir(offset)
     recorded = {}
     for f in sorted(d.glob("*.json")) if d.exists() else []:
         for r in json.loads(f.read_text()):
@@ -104,34 +130,67 @@ def ledger(folder=None) -> pd.DataFrame:
         rows.append(recorded.get(cid) or {
             "claim_id": cid, "paper": paper, "chapter": chapter, "claim": claim, "paper_value": paper_value,
             "our_value": "", "ci_low": None, "ci_high": None, "n_seeds": None, "profile": "",
-            "verdict": "inconclusive at this profile", "firmness": None, "spread": "",
-            "seeds_to_firm": "", "note": "not yet run"})
+            "verdict": rules.UNCLEAR, "firmness": None, "spread": "", "seeds_to_firm": "",
+            "note": "not yet run", "raw_verdict": "", "raw_firmness": None, "fragile": False, "gate": "",
+            "gates": "", "overrides": "", "seed_offset": offset or 0})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def replication_offsets(folder=None) -> list[int]:
+    """The seed offsets of the replication builds recorded beside the default ledger."""
+    d = Path(folder) if folder else claims_dir(0)
+    return sorted(int(p.name.split("-", 1)[1]) for p in d.glob("offset-*") if p.is_dir()
+                  and p.name.split("-", 1)[1].isdigit() and any(p.glob("*.json")))
+
+
+def replication(offset: int, folder=None) -> pd.DataFrame:
+    """Per claim, the default build's verdict beside the replication's (seeds moved by `offset`),
+    and whether they agree (a fragile verdict is inconclusive on its side)."""
+    base = Path(folder) if folder else claims_dir(0)
+    a = ledger(base).set_index("claim_id")
+    b = ledger(base / f"offset-{offset}").set_index("claim_id")
+    out = pd.DataFrame({"paper": a["paper"], "default": a["verdict"], "default_raw": a["raw_verdict"],
+                        "replication": b["verdict"], "replication_raw": b["raw_verdict"]})
+    out["agree"] = out["default"] == out["replication"]
+    return out.reset_index()
+
+
+def _gate_text(gates) -> str:
+    return "; ".join(str(g) for g in gates)
 
 
 def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = rules.N_RESAMPLES, regime: str = "",
           **opts) -> dict:
-    """Apply the registered rule of `claim_id` to `df` and return the ledger row: verdict, our
-    value, CI, seeds, note, firmness (share of resamples agreeing), the verdict spread over
-    resamples, and, for a fragile verdict, the seeds that would firm it up.
-    `regime`: how the chapter's setting leaves the regime the claim is about (e.g. AdamW where the
-    paper used SGD); then the verdict is 'inconclusive at this profile' and the note says what
-    the rule gave, since a verdict from another regime does not test the claim."""
+    """Apply the registered rule of `claim_id` to `df` and return the ledger row (see the module
+    docstring): the rule's verdict (`raw_verdict`) and its firmness; each regime gate measured on
+    `df` (`gates`); the earned `verdict`, which is the rule's unless a gate failed (`gate` names
+    it) or the verdict is fragile (firmness below rules.FRAGILE), both giving 'inconclusive at
+    this profile' with the reason first in the note. `regime`: a deviation the chapter knows of
+    (e.g. AdamW where the paper used SGD), a failed gate of its own."""
     if claim_id not in rules.RULES:
         raise ValueError(f"no rule for claim id {claim_id!r}; valid: {', '.join(sorted(rules.RULES))}")
     r = rules.RULES[claim_id]
     v = r.fn(df, **opts)
     share, dist = rules.firmness(r, df, v.verdict, n=n_resamples, **opts)
+    gates = [g(df) for g in r.gates]
     if regime:
-        spread = "; ".join(f"{k} {p:.0%}" for k, p in dist.items())
-        return {"claim_id": claim_id, "verdict": rules.UNCLEAR, "our_value": v.our_value,
-                "ci_low": v.ci_low, "ci_high": v.ci_high, "n_seeds": v.n_seeds,
-                "note": f"outside the paper's regime ({regime}): the rule gives '{v.verdict}' here "
-                        f"(resamples: {spread}), which does not test the claim. {v.note}".strip(),
-                "firmness": None, "spread": "", "seeds_to_firm": "", "extra": v.extra}
-    row = {"claim_id": claim_id, "verdict": v.verdict, "our_value": v.our_value, "ci_low": v.ci_low,
-           "ci_high": v.ci_high, "n_seeds": v.n_seeds, "note": v.note, "firmness": round(share, 3),
-           "spread": "; ".join(f"{k} {p:.0%}" for k, p in dist.items()),
-           "seeds_to_firm": rules.seeds_to_firm(r, df, v.verdict, v.n_seeds, **opts) if share < rules.FRAGILE else "",
-           "extra": v.extra}
-    return row
+        gates.append(rules.Gate("the paper's optimiser", False, regime))
+    failed = [g for g in gates if not g.passed]
+    spread = "; ".join(f"{k} {p:.0%}" for k, p in dist.items())
+    fragile = v.verdict != rules.UNCLEAR and share < rules.FRAGILE
+    verdict, why = v.verdict, ""
+    if failed:
+        verdict = rules.UNCLEAR
+        why = (f"outside the paper's regime ({_gate_text(failed)}): the rule gives '{v.verdict}' "
+               f"(firmness {share:.2f}), which does not test the claim.")
+    elif fragile:
+        verdict = rules.UNCLEAR
+        why = (f"fragile: the rule gives '{v.verdict}' on only {share:.0%} of seed resamples "
+               f"(needs {rules.FRAGILE:.0%}; {spread}).")
+    return {"claim_id": claim_id, "verdict": verdict, "raw_verdict": v.verdict, "our_value": v.our_value,
+            "ci_low": v.ci_low, "ci_high": v.ci_high, "n_seeds": v.n_seeds,
+            "note": f"{why} {v.note}".strip(), "firmness": round(share, 3), "raw_firmness": round(share, 3),
+            "fragile": bool(fragile and not failed), "gate": _gate_text(failed), "gates": _gate_text(gates),
+            "spread": spread,
+            "seeds_to_firm": rules.seeds_to_firm(r, df, v.verdict, v.n_seeds, **opts) if fragile else "",
+            "extra": v.extra}

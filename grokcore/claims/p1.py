@@ -6,6 +6,7 @@ budget.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -15,12 +16,12 @@ from ..core import fourier
 from ..core.config import RunConfig
 from . import stats
 from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
-from .rules import ratio_band_verdict
+from .rules import no_divergence, ratio_band_verdict, trains
 
 # P1's shared protocol: (a+b) mod 97, one fixed 20% split, thresholds 99%/99%.
 PROTOCOL = dict(task="add", p=97, frac=0.2, split="shared", split_seed=0, threshold=0.99)
 RATIO_FACTOR = 1.5      # ratio claims: reproduced when the 95% CI lies in [paper / 1.5, paper * 1.5]
-N_BOOT = 1000           # bootstrap resamples inside a rule (the rule is rerun for firmness)
+N_BOOT = stats.N_BOOT   # bootstrap resamples inside a rule (the rule is rerun for firmness)
 
 
 def mlp(width: int = 256, depth: int = 2, act: str = "gelu", **kw) -> RunConfig:
@@ -46,14 +47,22 @@ def transformer(width: int = 512, d_mlp: int = 2048, **kw) -> RunConfig:
 
 
 # ------------------------------------------------------------------------------ shared pieces
-def _n_seeds(d: pd.DataFrame) -> int:
-    return int(d["seed"].nunique()) if "seed" in d else len(d)
+_n_seeds = stats.n_seeds
 
 
-def _groks(g: pd.DataFrame) -> bool:
-    """A configuration *groks* as a group when at least half its members grokked (4/5 and 3/5 do,
-    0/5 does not)."""
-    return bool(len(g)) and float(g["grokked"].mean()) >= 0.5
+def _groks(g: pd.DataFrame):
+    """Whether a configuration *groks* as a group: at least half its members grokked, decided by
+    the exact interval of its count (`stats.share_at_least`): True, False, or None when the count
+    cannot tell (5/5 and 0/5 decide; 4/5, 3/5 and 2/3 do not)."""
+    return stats.share_at_least(int(g["grokked"].sum()), len(g), 0.5)
+
+
+def _by_completion(decided: list, n_undecided: int, verdict_of) -> str:
+    """`verdict_of(number of matches)` when it is the same however the undecided parts turn out,
+    else inconclusive (the same principle as `stats.combine`)."""
+    k = sum(decided)
+    outs = {verdict_of(k + j) for j in range(n_undecided + 1)}
+    return outs.pop() if len(outs) == 1 else UNCLEAR
 
 
 def _judgeable(g: pd.DataFrame) -> bool:
@@ -114,7 +123,7 @@ CANONICAL_T_TRAIN = (1_000, 2_000)    # the paper's canonical run: memorised at 
 CANONICAL_T_GROK = (33_000, 34_000)   # generalised at 33-34k
 
 
-@rule("P1-canonical", by=())
+@rule("P1-canonical", by=(), gates=(no_divergence,))
 def canonical_rule(df: pd.DataFrame, seed: int = 0, paper_setting: bool = False,
                    t_train=CANONICAL_T_TRAIN, t_grok=CANONICAL_T_GROK, slack: float = 0.25,
                    min_test: float = 0.99) -> Verdict:
@@ -153,16 +162,18 @@ def canonical_rule(df: pd.DataFrame, seed: int = 0, paper_setting: bool = False,
 DEPTH_PAPER = {"d=2": True, "d=4": False, "d=8 residual": True}   # 4/5, 0/5, 3/5 grok
 
 
-@rule("P1-depth", by=("config",))
+@rule("P1-depth", by=("config",), gates=(no_divergence,))
 def depth_rule(df: pd.DataFrame, expected: dict | None = None, control: str = "d=2") -> Verdict:
     """P1-depth, on members labelled by `config` ('d=2', 'd=4', 'd=8 residual'): a configuration
     *groks* when at least half its members grokked (memorised, then 99% test with T_grok >= 2
     T_train; generalising without delay is not grokking; a member still memorised-only at the
-    budget did not grok). The paper's pattern is d=2 groks (4/5), plain d=4 does not (0/5),
-    residual d=8 does (3/5). *Reproduced* when all three configurations match it, *partially
-    reproduced* when two do, *not reproduced* when at most one does; *inconclusive at this
-    profile* only when the positive control (`control`, plain d=2) cannot be judged: no member,
-    or none generalised within the budget (or a configuration was not run)."""
+    budget did not grok), decided by the exact interval of its count, so a count that cannot
+    tell (4/5, 3/5) leaves that configuration undecided. The paper's pattern is d=2 groks (4/5),
+    plain d=4 does not (0/5), residual d=8 does (3/5). *Reproduced* when all three configurations
+    match it, *partially reproduced* when two do, *not reproduced* when at most one does, each
+    only when the undecided configurations could not change it; otherwise, or when the positive
+    control (`control`, plain d=2) cannot be judged (no member, or none generalised within the
+    budget), *inconclusive at this profile*."""
     expected = expected or DEPTH_PAPER
     d = outcomes(df)
     groups = {k: d[d["config"] == k] for k in expected}
@@ -173,14 +184,19 @@ def depth_rule(df: pd.DataFrame, expected: dict | None = None, control: str = "d
     if any(g.empty for g in groups.values()) or not _judgeable(groups[control]):
         return Verdict(UNCLEAR, value, n_seeds=_n_seeds(d), note=note + f"; control {control} cannot be judged",
                        extra=extra)
-    hits = sum(_groks(g) == expected[k] for k, g in groups.items())
-    v = REPRODUCED if hits == len(expected) else (PARTIAL if hits == len(expected) - 1 else NOT)
-    extra["matches"] = hits
-    return Verdict(v, value, n_seeds=_n_seeds(d), note=note + f"; {hits}/{len(expected)} configs match", extra=extra)
+    decided = {k: _groks(g) for k, g in groups.items()}
+    hits = [decided[k] == expected[k] for k in expected if decided[k] is not None]
+    undecided = [k for k in expected if decided[k] is None]
+    n = len(expected)
+    v = _by_completion(hits, len(undecided), lambda h: REPRODUCED if h == n else (PARTIAL if h == n - 1 else NOT))
+    extra["matches"] = sum(hits)
+    extra["undecided"] = undecided
+    note += f"; {sum(hits)}/{n} configs match" + (f"; count cannot decide: {', '.join(undecided)}" if undecided else "")
+    return Verdict(v, value, n_seeds=_n_seeds(d), note=note, extra=extra)
 
 
 # ------------------------------------------------------------------------------ P1-arch
-@rule("P1-arch", by=("model",))
+@rule("P1-arch", by=("model",), gates=(no_divergence,))
 def arch_rule(df: pd.DataFrame, paper: float = 1.11, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-arch, on members labelled by `model` ('Transformer', 'MLP'): the ratio of mean delays
     Transformer / MLP (T_grok - T_train; a memorised member that never generalised counts with
@@ -194,27 +210,30 @@ def arch_rule(df: pd.DataFrame, paper: float = 1.11, factor: float = RATIO_FACTO
 
 
 # ------------------------------------------------------------------------------ P1-act
-@rule("P1-act", by=("regime", "act"))
+@rule("P1-act", by=("regime", "act"), gates=(no_divergence,))
 def act_rule(df: pd.DataFrame, paper: float = 4.32, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-act, two parts on members labelled by `regime` ('A', 'B') and `act` ('gelu', 'relu',
     'tanh'). (1) Speed in regime B: the ReLU / GELU ratio of mean delays (censored at the budget
     where needed) with a bootstrap 95% CI; *reproduced* inside [4.32 / 1.5, 4.32 x 1.5] =
     [2.88, 6.48], *not reproduced* wholly outside, *inconclusive* when wider than the band or when
     no GELU member generalised. (2) Reversal in regime A (paper GELU 0/5, ReLU 2/5, Tanh 3/5):
-    *reproduced* when GELU grokked in strictly fewer members than both ReLU and Tanh, *partially*
-    when fewer than one of them, *not reproduced* otherwise (ties are not wins); *inconclusive*
-    only when no ReLU or Tanh member of regime A generalised within the budget (the paper's
-    positive controls cannot be judged). The claim is `rules.combine` of the two parts."""
+    GELU groks in fewer members than ReLU (Tanh) when Fisher's exact test says so (one-sided,
+    5%); *reproduced* when fewer than both, *partially* when fewer than one, *not reproduced*
+    otherwise (ties are not wins), each only when the comparisons the counts cannot decide could
+    not change it; *inconclusive* also when no ReLU or Tanh member of regime A generalised within
+    the budget (the paper's positive controls cannot be judged). The claim is `rules.combine` of the two parts."""
     d = outcomes(df)
     b = d[d["regime"] == "B"]
     speed = _ratio_claim(b, "act", "relu", "gelu", paper, factor, n_boot, "ReLU/GELU")
     a = d[d["regime"] == "A"]
     n = {k: int(a.loc[a["act"] == k, "grokked"].sum()) for k in ("gelu", "relu", "tanh")}
+    size = {k: int((a["act"] == k).sum()) for k in n}
     if not _judgeable(a[a["act"].isin(["relu", "tanh"])]):
         rev = UNCLEAR
     else:
-        wins = (n["gelu"] < n["relu"]) + (n["gelu"] < n["tanh"])
-        rev = REPRODUCED if wins == 2 else (PARTIAL if wins == 1 else NOT)
+        below = [stats.fewer(n["gelu"], size["gelu"], n[k], size[k]) for k in ("relu", "tanh")]
+        rev = _by_completion([b for b in below if b is not None], below.count(None),
+                             lambda w: REPRODUCED if w == 2 else (PARTIAL if w == 1 else NOT))
     v = combine(speed.verdict, rev)
     counts_a = "/".join(str(n[k]) for k in ("gelu", "relu", "tanh"))
     note = (f"speed (B): {speed.verdict}; {speed.note} | reversal (A): {rev}; grokked GELU/ReLU/Tanh "
@@ -225,33 +244,59 @@ def act_rule(df: pd.DataFrame, paper: float = 4.32, factor: float = RATIO_FACTOR
 
 
 # ------------------------------------------------------------------------------ P1-wd
-def _window(g: pd.DataFrame, min_decay: float):
-    """One model's window verdict and a reason, on the lambdas whose lr * wd * budget >= min_decay."""
-    per = []
-    for lam, m in g.groupby("wd", sort=True):
-        decay = float((m["lr"] * m["wd"] * m["budget"]).iloc[0])
-        per.append((float(lam), decay, _groks(m), bool(m["event"].any())))
-    judged = [x for x in per if x[1] >= min_decay]
-    dropped = [x[0] for x in per if x[1] < min_decay]
-    groks = [x[2] for x in judged]
-    desc = (", ".join(f"{lam:g}:{'groks' if ok else 'fails'}" for lam, _, ok, _ in judged) or "none")
-    reason = f"judged {desc}" + (f"; below lr*wd*T >= {min_decay:g}: {', '.join(f'{x:g}' for x in dropped)}"
-                                 if dropped else "")
-    if len(judged) < 3:
-        return UNCLEAR, reason + "; fewer than 3 lambdas can show a window"
+def _window_shape(groks: list, generalised: list) -> tuple[str, str]:
+    """The window verdict of one model from decided per-lambda outcomes (grid order)."""
     if not any(groks):
-        return (NOT if any(x[3] for x in judged) else UNCLEAR), reason + "; no lambda groks"
+        return (NOT if any(generalised) else UNCLEAR), "no lambda groks"
     idx = np.flatnonzero(groks)
     contiguous = idx[-1] - idx[0] + 1 == len(idx)
     low, high = not groks[0], not groks[-1]
     if contiguous and low and high:
-        return REPRODUCED, reason
+        return REPRODUCED, ""
     if low or high:
-        return PARTIAL, reason + ("" if contiguous else "; grokking lambdas not contiguous")
-    return NOT, reason + "; groks at both ends of the grid"
+        return PARTIAL, "" if contiguous else "grokking lambdas not contiguous"
+    return NOT, "groks at both ends of the grid"
 
 
-@rule("P1-wd", by=("model", "wd"))
+def _window(g: pd.DataFrame, min_decay: float):
+    """One model's window verdict and a reason, on the lambdas whose lr * wd * budget >= min_decay.
+    A lambda whose count cannot decide whether it groks (`_groks` None) is tried both ways: the
+    verdict stands only when it is the same either way."""
+    per = []
+    for lam, m in g.groupby("wd", sort=True):
+        decay = float((m["lr"] * m["wd"] * m["budget"]).iloc[0])
+        per.append((float(lam), decay, _groks(m), bool(m["event"].any()), f"{int(m['grokked'].sum())}/{len(m)}"))
+    judged = [x for x in per if x[1] >= min_decay]
+    dropped = [x[0] for x in per if x[1] < min_decay]
+    word = {True: "groks", False: "fails", None: "undecided"}
+    desc = ", ".join(f"{lam:g}:{word[ok]} ({c})" for lam, _, ok, _, c in judged) or "none"
+    reason = f"judged {desc}" + (f"; below lr*wd*T >= {min_decay:g}: {', '.join(f'{x:g}' for x in dropped)}"
+                                 if dropped else "")
+    if len(judged) < 3:
+        return UNCLEAR, reason + "; fewer than 3 lambdas can show a window"
+    open_ = [i for i, x in enumerate(judged) if x[2] is None]
+    generalised = [x[3] for x in judged]
+    outs = set()
+    for fill in itertools.product((True, False), repeat=len(open_)):
+        groks = [x[2] for x in judged]
+        for i, f in zip(open_, fill):
+            groks[i] = f
+        outs.add(_window_shape(groks, generalised))
+    if len({v for v, _ in outs}) > 1:
+        return UNCLEAR, reason + f"; {len(open_)} lambda counts cannot decide the window"
+    v, why = outs.pop()
+    return v, reason + (f"; {why}" if why else "")
+
+
+WD_BEST = {"MLP": 1e-3, "Transformer": 5.0}   # the paper's best weight decay per model
+
+
+def _at_best(model: str):
+    return lambda d: d[(d["model"] == model) & np.isclose(d["wd"], WD_BEST[model])]
+
+
+@rule("P1-wd", by=("model", "wd"), gates=(no_divergence,) + tuple(
+    trains(f"the paper's best lambda for the {m} ({lam:g})", _at_best(m)) for m, lam in WD_BEST.items()))
 def wd_rule(df: pd.DataFrame, min_decay: float = 0.1) -> Verdict:
     """P1-wd, on members labelled by `model` ('MLP', 'Transformer') with their `wd`, `lr` and
     `budget`: a lambda *groks* when at least half its members grokked (T_grok >= 2 T_train). Only
@@ -262,7 +307,10 @@ def wd_rule(df: pd.DataFrame, min_decay: float = 0.1) -> Verdict:
     lambdas are contiguous and both the smallest and the largest fail (a bounded window);
     *partially reproduced* when only one side is bounded; *not reproduced* when it groks at both
     ends of the grid, or no lambda groks although members generalised (without delay);
-    *inconclusive* when nothing generalised at all. The claim is `rules.combine` of the two models."""
+    *inconclusive* when nothing generalised at all, or when lambdas whose counts cannot decide
+    whether they grok (3/3 cannot: `_groks`) could change the verdict. The claim is
+    `rules.combine` of the two models. Regime gates: no member diverged, and the paper's best
+    lambda of each model (MLP 1e-3, Transformer 5) memorises in at least half its members."""
     d = outcomes(df)
     parts = {m: _window(d[d["model"] == m], min_decay) for m in ("MLP", "Transformer")}
     v = combine(*(p[0] for p in parts.values()))
@@ -279,7 +327,7 @@ def _groups(d: pd.DataFrame, col: str) -> list:
     return [x[np.isfinite(x)] for x in groups if np.isfinite(x).any()]
 
 
-@rule("P1-norm", by=("config",))
+@rule("P1-norm", by=("config",), gates=(no_divergence,))
 def norm_rule(df: pd.DataFrame, paper_cv: float = 0.145, band: float = 0.29, min_span: float = 2.0,
               n_boot: int = 300) -> Verdict:
     """P1-norm, on grokked members labelled by `config` with `rms_at_grok` (parameter RMS at
@@ -318,7 +366,7 @@ def norm_rule(df: pd.DataFrame, paper_cv: float = 0.145, band: float = 0.29, min
 FOURIER_PAPER = {"MLP-GELU": 0.747, "MLP-ReLU": 0.756, "Transformer": 0.985}
 
 
-@rule("P1-fourier", by=("model",))
+@rule("P1-fourier", by=("model",), gates=(no_divergence,))
 def fourier_rule(df: pd.DataFrame, null: float = float("nan"), paper: dict | None = None,
                  band: float = 0.10, above_null: float = 1.5) -> Verdict:
     """P1-fourier, on members labelled by `model` with `top_share` (top-5 Fourier energy share of
@@ -363,7 +411,7 @@ def fourier_rule(df: pd.DataFrame, null: float = float("nan"), paper: dict | Non
 
 
 # ------------------------------------------------------------------------------ P1-mul
-@rule("P1-mul", by=("act",))
+@rule("P1-mul", by=("act",), gates=(no_divergence,))
 def mul_rule(df: pd.DataFrame, paper: float = 3.82, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-mul, on multiplication members labelled by `act` ('gelu', 'relu'): the ReLU / GELU ratio
     of mean delays (censored at the budget where needed, which opens that side of the CI) with a

@@ -13,8 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import stats
 from .rules import (K_DELAY, NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt,
-                    km_median, outcomes, rule)
+                    km_median, no_divergence, outcomes, rule)
 
 SLOPE_BAND = (-1.3, -0.7)   # P2-scaling: the slope's 95% CI must lie inside this band around -1
 
@@ -60,7 +61,7 @@ def _penalty_part(df, kind, control, min_share, budget_factor, min_budget):
     by_beta = pen.groupby("beta")["grokked"].mean()
     best = float(by_beta.idxmax())
     best_share, ctrl_share = float(by_beta.max()), _share(ctrl["grokked"])
-    n_seeds = int(pen["seed"].nunique()) if "seed" in pen else len(pen)
+    n_seeds = stats.n_seeds(pen)
     delays = {float(b): _km_delay(g) for b, g in pen.groupby("beta")}
     value = (f"grokked {int(pen.grokked.sum())}/{len(pen)} with {kind} (best beta {best:g}: "
              f"{best_share:.0%}), control {int(ctrl.grokked.sum())}/{len(ctrl)}")
@@ -69,7 +70,7 @@ def _penalty_part(df, kind, control, min_share, budget_factor, min_budget):
              "n_no_delay": int((pen.outcome == "no delay").sum()), "km_delay": delays}
     budget = float(pen["budget"].max()) if "budget" in pen else float("nan")
     note = f"with {kind}: {_counts(pen)}; control: {_counts(ctrl)}; budget {budget:.0f} steps"
-    verdict = _penalty_verdict(pen, ctrl_share, best_share, budget, min_share, budget_factor, min_budget, delays)
+    verdict = _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, delays)
     return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra=extra)
 
 
@@ -83,15 +84,26 @@ def _counts(d):
     return counts(d) or "none"
 
 
-def _penalty_verdict(pen, ctrl_share, best_share, budget, min_share, budget_factor, min_budget, delays):
-    if best_share > 0 and ctrl_share >= best_share:
+def _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, delays):
+    """A problem's part of P2-l1 / P2-nuc from counts with intervals: the best beta's share must
+    reach `min_share` (`stats.share_at_least`) and exceed the control's (`stats.fewer`, Fisher's
+    exact test); counts that cannot decide give *inconclusive*."""
+    by_beta = pen.groupby("beta")["grokked"].agg(["sum", "size"])
+    best = by_beta.index[np.argmax(by_beta["sum"] / by_beta["size"])]
+    bk, bn = int(by_beta.loc[best, "sum"]), int(by_beta.loc[best, "size"])
+    ck, cn = int(ctrl["grokked"].sum()), len(ctrl)
+    if bk > 0 and ck / cn >= bk / bn:
         return NOT                                   # the control groks as often: not the penalty
-    if best_share >= min_share and ctrl_share == 0:
-        finite = [delays[b] for b in sorted(delays) if math.isfinite(delays[b])]
-        ordered = len(finite) < 2 or all(a >= b for a, b in zip(finite, finite[1:]))
-        return REPRODUCED if ordered else PARTIAL    # smaller beta, longer delay (ties allowed)
-    if best_share > 0:
-        return PARTIAL
+    if bk > 0:
+        above_control = stats.fewer(ck, cn, bk, bn)
+        majority = stats.share_at_least(bk, bn, min_share)
+        if above_control is None:
+            return UNCLEAR                           # the counts cannot separate penalty and control
+        if majority is True:
+            finite = [delays[b] for b in sorted(delays) if math.isfinite(delays[b])]
+            ordered = len(finite) < 2 or all(a >= b for a, b in zip(finite, finite[1:]))
+            return REPRODUCED if ordered else PARTIAL    # smaller beta, longer delay (ties allowed)
+        return PARTIAL if majority is False else UNCLEAR
     if (pen.outcome == "no delay").any():
         return NOT                                   # generalised, but without a delay
     memorised = pen["t_train"].notna()
@@ -101,7 +113,7 @@ def _penalty_verdict(pen, ctrl_share, best_share, budget, min_share, budget_fact
     return NOT if long_enough else UNCLEAR
 
 
-@rule("P2-l1", by=("problem", "penalty", "beta"))
+@rule("P2-l1", by=("problem", "penalty", "beta"), gates=(no_divergence,))
 def l1_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, budget_factor: float = 10.0,
             min_budget: float = 20_000) -> Verdict:
     """P2-l1, over members trained with weight decay 0, judged per problem (column `problem`: the
@@ -114,11 +126,14 @@ def l1_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, bud
     the control groks at least as often as the best beta, when penalised members generalise only
     without a delay, or when they memorise and none generalises within a budget of at least
     max(10 x their median T_train, 20k steps); *inconclusive at this profile* when no penalised
-    member memorises, the budget is shorter than that, or the penalty or the control was not run."""
+    member memorises, the budget is shorter than that, or the penalty or the control was not run.
+    Counts decide only through their intervals: "at least half" is `stats.share_at_least` and
+    "more often than the control" is Fisher's exact test (`stats.fewer`); where the counts cannot
+    decide, the part is inconclusive."""
     return _penalty_rule(df, "l1", control, min_share, budget_factor, min_budget)
 
 
-@rule("P2-nuc", by=("problem", "penalty", "beta"))
+@rule("P2-nuc", by=("problem", "penalty", "beta"), gates=(no_divergence,))
 def nuc_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, budget_factor: float = 10.0,
              min_budget: float = 20_000) -> Verdict:
     """P2-nuc: the P2-l1 rule with the nuclear-norm penalty (penalty 'nuclear') in place of l1, per
@@ -126,7 +141,8 @@ def nuc_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, bu
     the penalty-off control never groks and the median delay does not grow with beta; *partially*
     when some grok but not that; *not reproduced* when the control groks as often, when members
     generalise only without delay, or none generalises within max(10 x median T_train, 20k) steps;
-    *inconclusive at this profile* when nothing memorises or the budget is shorter."""
+    *inconclusive at this profile* when nothing memorises or the budget is shorter, or the counts
+    cannot decide (intervals as in P2-l1)."""
     return _penalty_rule(df, "nuclear", control, min_share, budget_factor, min_budget)
 
 
@@ -150,13 +166,14 @@ def norm_change(ds, t_train, t_grok, beta, budget: float, **labels) -> pd.DataFr
     return pd.DataFrame(rows, columns=cols)
 
 
-@rule("P2-l2proxy", by=("beta",))
+@rule("P2-l2proxy", by=("beta",), gates=(no_divergence,))
 def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -> Verdict:
     """P2-l2proxy, over l1-penalised members that memorised and then generalised (T_grok > T_train),
     with their norms at T_train and T_grok (columns l2_train, l2_grok, l1_train, l1_grok): the
     share in which the l2 norm grew (strictly) while the l1 norm fell (strictly). *reproduced* when
-    that share is at least `share` (2/3), *not reproduced* when at most 1 - `share` (1/3),
-    *partially reproduced* in between, *inconclusive at this profile* with fewer than
+    that share's exact interval (`stats.share_ci`) lies at or above `share` (2/3), *not
+    reproduced* when it lies below 1 - `share` (1/3), *partially reproduced* when it lies
+    between (`stats.share_band`), *inconclusive at this profile* when it straddles either edge or with fewer than
     `min_members` (2) such members. The weight-norm story predicts a share near 0 (l2 falls).
     Members of several problems (column `problem`: the MLP, sparse recovery) are pooled; the value
     gives each problem's count."""
@@ -171,48 +188,19 @@ def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -
                                   for p in sorted(g["problem"].unique())) + ")"
     extra = {"k": k, "n": n, "l2_grows": int((g["l2_grok"] > g["l2_train"]).sum()),
              "l1_falls": int((g["l1_grok"] < g["l1_train"]).sum())}
-    n_seeds = int(g["seed"].nunique()) if "seed" in g else n
+    n_seeds = stats.n_seeds(g)
     if n < min_members:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, note=f"fewer than {min_members} l1 members generalised",
                        extra=extra)
     f = k / n
-    verdict = REPRODUCED if f >= share else NOT if f <= 1 - share else PARTIAL
-    return Verdict(verdict, value, n_seeds=n_seeds, note=f"norms compared at T_train and T_grok; share {f:.2f} "
-                   f"(reproduced >= {share:.2f}, not reproduced <= {1 - share:.2f})", extra=extra)
+    lo, hi = stats.share_ci(k, n)
+    verdict = stats.share_band(k, n, 1 - share, share)
+    return Verdict(verdict, value, lo, hi, n_seeds=n_seeds, note=f"norms compared at T_train and T_grok; share "
+                   f"{f:.2f}, exact {stats.COUNT_LEVEL:.0%} interval [{lo:.2f}, {hi:.2f}] (reproduced when it lies at "
+                   f"or above {share:.2f}, not reproduced below {1 - share:.2f}, partially between)", extra=extra)
 
 
 # ------------------------------------------------------------------------------ P2-scaling
-def slope_ci(d: pd.DataFrame, x: str, y: str, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
-    """Least-squares slope of log(y) on log(x) and a percentile bootstrap CI resampling seeds
-    (whole instances) with replacement: `stats.slope_ci`'s statistic, computed from per-seed sums
-    so that a bootstrap costs one matrix product (firmness reruns it hundreds of times)."""
-    d = d[np.isfinite(d[y]) & (d[y] > 0) & (d[x] > 0)]
-    if d[x].nunique() < 2:
-        return float("nan"), float("nan"), float("nan")
-    lx, ly = np.log(d[x].to_numpy(float)), np.log(d[y].to_numpy(float))
-    parts = pd.DataFrame({"seed": d["seed"].to_numpy(), "n": 1.0, "x": lx, "y": ly, "xx": lx * lx, "xy": lx * ly})
-    sums = parts.groupby("seed").sum().to_numpy()                 # (seeds, 5): n, x, y, xx, xy
-
-    def slope(tot):
-        n, sx, sy, sxx, sxy = tot.T
-        var = sxx - sx * sx / n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(var > 1e-12 * np.maximum(sxx, 1), (sxy - sx * sy / n) / var, np.nan)
-
-    point = float(slope(sums.sum(0, keepdims=True))[0])
-    k = len(sums)
-    if k < 2:
-        return point, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    counts = np.stack([np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(n_boot)])
-    boots = slope(counts @ sums)
-    boots = boots[np.isfinite(boots)]
-    if len(boots) == 0:
-        return point, float("nan"), float("nan")
-    q = (1 - level) / 2
-    return point, float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q))
-
-
 @rule("P2-scaling", by=("alpha_beta",))
 def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float = 2.0, y: str = "delay",
                  n_boot: int = 1000) -> Verdict:
@@ -233,13 +221,13 @@ def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float 
     fit = d[reached & ~d["alpha_beta"].isin(censored_ab)]
     ab = fit["alpha_beta"].to_numpy(float)
     decades = float(np.log10(ab.max() / ab.min())) if len(ab) else 0.0
-    point, lo, hi = slope_ci(fit, x="alpha_beta", y=y, n_boot=n_boot) if len(fit) else (np.nan,) * 3
+    point, lo, hi = stats.slope_ci(fit, x="alpha_beta", y=y, n_boot=n_boot) if len(fit) else (np.nan,) * 3
     extra = {"slope": point, "decades": decades, "n_fit": len(fit), "n_unrecoverable": int(bad.sum()),
              "censored_alpha_beta": [float(v) for v in censored_ab], "band": list(band)}
     note = (f"{len(fit)} members over {fit['alpha_beta'].nunique()} alpha*beta values spanning "
             f"{decades:.2f} decades; {int(bad.sum())} members of unrecoverable instances left out; "
             f"{len(censored_ab)} alpha*beta values with members that never reached T2 left out; band {band}")
-    n_seeds = int(fit["seed"].nunique()) if len(fit) else 0
+    n_seeds = stats.n_seeds(fit)
     value = f"slope {fmt(point)}"
     if decades < min_decades - 1e-9:
         return Verdict(UNCLEAR, value, lo, hi, n_seeds, f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
@@ -280,7 +268,9 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     ended inside depth's slow start), or (L >= 2) most did not generalise but some of those had a
     budget under 10 x their T1 (`budget_factor`); not reproduced when its condition fails. The
     verdict combines the parts (`rules.combine`): reproduced only when all three are; not
-    reproduced when neither deeper part (L = 2, L > 2) is, whatever L = 1 shows."""
+    reproduced when neither deeper part (L = 2, L > 2) is, whatever L = 1 shows; with a part
+    inconclusive, conclusive only when every way it could turn out gives the same verdict
+    (`stats.resolve`)."""
     d = as_members(df)
     parts = {"L=1": _depth_part(d[d["L_depth"] == 1], 1, small, budget_factor),
              "L=2": _depth_part(d[d["L_depth"] == 2], 2, small, budget_factor),
@@ -289,8 +279,8 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     value = "; ".join(f"L={L}: {_counts(g)}" for L, g in d.groupby("L_depth"))
     note = ("parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()) + "; median T2/T1 by L: "
             + ", ".join(f"L={L} {fmt(r)}" for L, r in ratio.items()))
-    n_seeds = int(d["seed"].nunique()) if "seed" in d else len(d)
-    verdict = NOT if parts["L=2"] == parts["L>2"] == NOT else combine(*parts.values())
+    n_seeds = stats.n_seeds(d)
+    verdict = stats.resolve(lambda v: NOT if v[1] == v[2] == NOT else stats.combine(*v), *parts.values())
     return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra={"parts": parts, "ratio": ratio})
 
 
@@ -334,6 +324,6 @@ def select_rule(df: pd.DataFrame, min_rho: float = 0.3, expected: dict | None = 
     note = (f"members left out as unrecoverable: {int((~d['recoverable']).sum())}; settings left out: "
             + (", ".join(f"{p} tau {sorted(float(t) for t in v)}" for p, v in dropped.items()) or "none")
             + "; parts: " + ", ".join(f"{p} {v}" for p, v in parts.items()))
-    n_seeds = int(used["seed"].nunique()) if "seed" in used and len(used) else 0
+    n_seeds = stats.n_seeds(used)
     return Verdict(combine(*parts.values()), value, n_seeds=n_seeds, note=note,
                    extra={"rho": rhos, "parts": parts, "n_unrecoverable": int((~d["recoverable"]).sum())})

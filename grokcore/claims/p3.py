@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.config import RunConfig
+from . import stats
 from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, km_median
+from .rules import min_members, no_divergence
 from .rules import outcomes, rule
 
 
@@ -90,34 +92,12 @@ def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- verdict rules
-def _n_seeds(d: pd.DataFrame) -> int:
-    return int(d["seed"].nunique()) if "seed" in d else len(d)
+_n_seeds = stats.n_seeds
 
 
 def fmt_steps(x) -> str:
     """A step count for a note: 2,150 rather than 2.15e+03; `rules.fmt` for NaN and inf."""
     return f"{float(x):,.0f}" if np.isfinite(x) and abs(x) < 1e6 else fmt(x)
-
-
-def _strict(*parts: str) -> str:
-    """One verdict for a claim whose parts must all hold: *not reproduced* when any part is;
-    otherwise *inconclusive* when any part is, *partially* when any part is, else reproduced."""
-    for v in (NOT, UNCLEAR, PARTIAL):
-        if v in parts:
-            return v
-    return REPRODUCED
-
-
-def _km_median_rows(t: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """`rules.km_median` of every row of the (rows, n) arrays of times `t` and events `e` at once
-    (the bootstrap's resamples); inf where the survival never falls to 0.5."""
-    order = np.lexsort((~e, t), axis=-1)
-    t, e = np.take_along_axis(t, order, -1), np.take_along_axis(e, order, -1)
-    at_risk = t.shape[-1] - np.arange(t.shape[-1])
-    surv = np.cumprod(np.where(e, 1 - 1 / at_risk, 1.0), axis=-1)
-    hit = surv <= 0.5 + 1e-12
-    first = np.argmax(hit, axis=-1)
-    return np.where(hit.any(-1), np.take_along_axis(t, first[:, None], -1)[:, 0], np.inf)
 
 
 def _delays(d: pd.DataFrame):
@@ -149,14 +129,14 @@ def _peak_ci(groups: dict, alphas, n_boot: int, seed: int = 0):
         if len(t) == 0:
             cols.append(np.full(n_boot, np.nan))
             continue
-        idx = rng.integers(0, len(t), (n_boot, len(t)))
-        cols.append(_km_median_rows(t[idx], e[idx]))
+        idx = stats.resample_idx(len(t), n_boot, rng=rng)
+        cols.append(stats.km_median_rows(t[idx], e[idx]))
     med = np.column_stack(cols)
     peaks = _peaks(alphas, med)
     ok = peaks[np.isfinite(peaks)]
     if len(ok) < 0.95 * n_boot:
         return float("nan"), float("nan")
-    return float(np.quantile(ok, 0.025)), float(np.quantile(ok, 0.975))
+    return stats.percentile_ci(ok)
 
 
 def _high_alpha(g: pd.DataFrame, peak_delay: float, tiny: float) -> tuple[bool | None, str]:
@@ -172,7 +152,7 @@ def _high_alpha(g: pd.DataFrame, peak_delay: float, tiny: float) -> tuple[bool |
     return ok, f"{fmt(100 * share)}% no delay, median delay {fmt_steps(med)}"
 
 
-@rule("P3-frac", by=("frac",))
+@rule("P3-frac", by=("frac",), gates=(no_divergence,))
 def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, tiny: float = 0.1,
                   n_boot: int = 200) -> Verdict:
     """P3-frac, on members labelled by `frac` (the training fraction alpha) with their T_train,
@@ -215,7 +195,7 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     checks = {a: _high_alpha(groups[a], peak_delay, tiny) for a in high}
     oks = [ok for ok, _ in checks.values() if ok is not None]
     high_v = UNCLEAR if not oks else REPRODUCED if all(oks) else NOT if not any(oks) else PARTIAL
-    v = _strict(peak_v, high_v)
+    v = stats.all_of(peak_v, high_v)
     below = alphas[alphas < peak]
     edge = bool(len(below)) and not np.isfinite(med[alphas < peak]).any()   # only unfinished alphas below
     extra.update(peak=peak, peak_low=lo, peak_high=hi, peak_delay=peak_delay, peak_verdict=peak_v,
@@ -277,7 +257,7 @@ def _lstm_part(g: pd.DataFrame, plateau: float) -> tuple[str, str]:
     return REPRODUCED, f"never memorises: {int(mem.sum())}/{len(g)} memorised, train accuracy on a plateau{acc}{gain_s}"
 
 
-@rule("P3-arch", by=("arch",))
+@rule("P3-arch", by=("arch",), gates=(no_divergence,))
 def arch_rule(df: pd.DataFrame, room: float = 10.0, plateau: float = 0.02, paper_budget: float = 100_000) -> Verdict:
     """P3-arch, on the members trained without weight decay (`wd` 0) labelled by `arch` ('MLP',
     'LSTM'; others ignored). (1) *The MLP shows train and test rising together (no grokking)*,
@@ -303,7 +283,7 @@ def arch_rule(df: pd.DataFrame, room: float = 10.0, plateau: float = 0.02, paper
     budget = max(per.values(), default=float("nan"))
     budgets = ", ".join(f"{a} {fmt_steps(b)}" for a, b in per.items())
     note = f"wd 0; MLP: {mv}; LSTM: {lv}; budgets {budgets} steps (paper {fmt_steps(paper_budget)})"
-    return Verdict(_strict(mv, lv), f"MLP: {mw}; LSTM: {lw}", n_seeds=_n_seeds(d), note=note,
+    return Verdict(stats.all_of(mv, lv), f"MLP: {mw}; LSTM: {lw}", n_seeds=_n_seeds(d), note=note,
                    extra={"mlp": mw, "lstm": lw, "mlp_verdict": mv, "lstm_verdict": lv, "budget": budget})
 
 
@@ -317,7 +297,7 @@ def _scores(d: pd.DataFrame, n_boot: int, seed: int = 0):
         for _, h in g.groupby("frac", sort=True):
             x = h["best_test_acc"].to_numpy(float)
             per.append(x.mean())
-            draws.append(x[rng.integers(0, len(x), (n_boot, len(x)))].mean(1))
+            draws.append(x[stats.resample_idx(len(x), n_boot, rng=rng)].mean(1))
         point[opt], boots[opt] = float(np.mean(per)), np.mean(draws, axis=0)
     return point, boots
 
@@ -333,7 +313,7 @@ def _win(d: pd.DataFrame, margin: float, n_boot: int):
     rival = max(others, key=point.get)
     diff = max(point[o] for o in ours) - point[rival]
     draws = np.max([boots[o] for o in ours], 0) - np.max([boots[o] for o in others], 0)
-    lo, hi = (float(np.quantile(draws, q)) for q in (0.025, 0.975))
+    lo, hi = stats.percentile_ci(draws)
     if lo > margin:
         v = REPRODUCED
     elif hi < -margin:
@@ -345,7 +325,7 @@ def _win(d: pd.DataFrame, margin: float, n_boot: int):
     return v, diff, lo, hi, rival
 
 
-@rule("P3-opt", by=("optimizer", "frac"))
+@rule("P3-opt", by=("optimizer", "frac"), gates=(no_divergence, min_members(3, ("optimizer", "frac"))))
 def optimizer_rule(df: pd.DataFrame, margin: float = 0.02, t_train_max: float = 400,
                    generalised: float = 0.5, chance: float = float("nan"), n_boot: int = 500) -> Verdict:
     """P3-opt, on members labelled by `optimizer` (the variant's name; AdamW variants start with

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
-from .rules import km_floor, km_median, outcomes, rule
+from . import stats
+from .rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
 
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
@@ -93,16 +94,13 @@ def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = 0) -> t
     infinite numerator over a finite denominator is an infinite ratio)."""
     rng = np.random.default_rng(seed)
     (ta, ea), (tb, eb) = [(g["delay_c"].to_numpy(float), g["event"].to_numpy(bool)) for g in (a, b)]
-    out, low = [], []
-    for _ in range(n_boot):
-        i, j = rng.integers(0, len(ta), len(ta)), rng.integers(0, len(tb), len(tb))
-        num, den = km_median(ta[i], ea[i]), km_median(tb[j], eb[j])
-        bad = (math.isinf(num) and math.isinf(den)) or den <= 0
-        out.append(np.nan if bad else num / den)
-        low.append(np.nan if bad else km_floor(ta[i], ea[i]) / den)
-    out, low = np.asarray(out, float), np.asarray(low, float)
-    if np.isnan(out).any():
+    i, j = stats.resample_idx(len(ta), n_boot, rng=rng), stats.resample_idx(len(tb), n_boot, rng=rng)
+    num, den = stats.km_median_rows(ta[i], ea[i]), stats.km_median_rows(tb[j], eb[j])
+    floor = np.where(np.isinf(num), np.nanmax(np.where(np.isfinite(ta[i]), ta[i], np.nan), axis=1), num)
+    if ((np.isinf(num) & np.isinf(den)) | (den <= 0)).any():
         return (math.nan, math.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out, low = num / den, floor / den
     q = lambda v, p: float(np.quantile(v, p, method="inverted_cdf"))  # noqa: E731  (no inf - inf)
     return (q(low, 0.025), q(out, 0.975))
 
@@ -136,7 +134,7 @@ def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[st
     return UNCLEAR, text, extra
 
 
-@rule("P4-depth", by=("n_train", "depth"))
+@rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence,))
 def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
     """The paper's claim, at the largest N: the rise of train accuracy and the rise of test
     accuracy come later as depth grows. Per member and curve, the rise onset is measured from step
@@ -155,7 +153,7 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
     not scored."""
     d = _largest_n(df)
     depths = sorted(d["depth"].unique())
-    n_seeds = int(d.groupby("depth").size().min()) if len(d) else 0
+    n_seeds = stats.n_seeds(d)
     if len(depths) < 2:
         return Verdict(UNCLEAR, f"one depth ({depths[0] if depths else 'none'})", n_seeds=n_seeds,
                        note="needs two depths or more")
@@ -176,32 +174,31 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
 
 
 # ------------------------------------------------------------------------------ P4-multistage
-@rule("P4-multistage", by=("n_train", "depth"))
+@rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
 def multistage_rule(df: pd.DataFrame) -> Verdict:
     """At the largest N, count per depth the memorised members with two or more surges of test
-    accuracy after memorisation (the two-stage rule of grokcore.core.probes). Reproduced: none at
-    the shallowest depth and a strict majority of the memorised members at every deeper depth;
-    not reproduced: no deeper depth has a larger two-stage share than the shallowest (ties are
-    not wins); partially reproduced otherwise; inconclusive: some depth has no memorised member,
-    or no member has even one surge (no generalisation stage to count)."""
+    accuracy after memorisation (the two-stage rule of grokcore.core.probes). Whether a depth's
+    share is a majority is decided by its exact interval (`stats.share_at_least`: 3/3 and 0/3
+    cannot decide, 5/5 and 0/5 can). Reproduced: the shallowest depth not a majority and every
+    deeper depth a majority; not reproduced: no deeper depth a majority; partially reproduced
+    otherwise; each only when undecided depths could not change it (`stats.resolve`), else
+    inconclusive, as when some depth has no memorised member, or no member has even one surge
+    (no generalisation stage to count)."""
     d = memorised(_largest_n(df))
     depths = sorted(_largest_n(df)["depth"].unique())
     two = {k: int((d.loc[d["depth"] == k, "n_surges"] >= 2).sum()) for k in depths}
     mem = {k: int((d["depth"] == k).sum()) for k in depths}
     value = "; ".join(f"depth {k}: {two[k]}/{mem[k]} two-stage" for k in depths)
-    n_seeds = int(_largest_n(df).groupby("depth").size().min()) if len(df) else 0
+    n_seeds = stats.n_seeds(_largest_n(df))
     extra = {"two_stage": two, "memorised": mem}
     if len(depths) < 2 or min(mem.values()) == 0 or not (d["n_surges"] >= 1).any():
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
                        note="a depth never memorised, or no member has a surge after memorisation")
-    share = {k: two[k] / mem[k] for k in depths}
-    deep = depths[1:]
-    if two[depths[0]] == 0 and all(share[k] > 0.5 for k in deep):
-        v = REPRODUCED
-    elif not any(share[k] > share[depths[0]] for k in deep):
-        v = NOT
-    else:
-        v = PARTIAL
+    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
+    shallow = {True: NOT, False: REPRODUCED, None: UNCLEAR}[stats.share_at_least(two[depths[0]], mem[depths[0]], 0.5)]
+    deep = [tri[stats.share_at_least(two[k], mem[k], 0.5)] for k in depths[1:]]
+    v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else
+                      NOT if all(x == NOT for x in p[1:]) else PARTIAL, shallow, *deep)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
                    note="two-stage = two test jumps of >= 10 points after memorisation separated by a plateau")
 
@@ -215,42 +212,37 @@ def log_gap(a, b) -> np.ndarray:
     return np.where(np.isfinite(g), g, np.inf)
 
 
-@rule("P4-rank", by=("depth",))
+@rule("P4-rank", by=("depth",), gates=(no_divergence,))
 def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdict:
     """Among the members whose test accuracy rises by >= 10 points after memorisation (the
     grokking members in P4's sense), the rise coincides with the rank fall when the onset of the
     second-to-last layer's rank fall (`t_rank_fall`) is within a factor `window` (default 2) of
-    the onset of the test rise; a rank that never falls does not coincide. Reproduced: at least
-    2/3 of those members coincide; partially reproduced: at least 1/3; not reproduced: fewer;
-    inconclusive: fewer than 2 rising members. (The rank double descent of two-stage runs is
+    the onset of the test rise; a rank that never falls does not coincide. The share that
+    coincide is judged by its exact interval (`stats.share_band`): reproduced when it lies at or
+    above 2/3; partially reproduced within [1/3, 2/3); not reproduced below 1/3; inconclusive
+    when it straddles an edge, or with fewer than 2 rising members. (The rank double descent of two-stage runs is
     shown, not scored.)"""
     risers = df[np.isfinite(df[rise].astype(float))]
     gap = log_gap(risers["t_rank_fall"], risers[rise])
     hit = int((gap <= math.log10(window)).sum())
     n = len(risers)
     value = f"{hit}/{n} rising members: rank fall within x{window:g} of the test rise"
-    n_seeds = int(df.groupby("depth").size().min()) if len(df) else 0
+    n_seeds = stats.n_seeds(df)
     extra = {"coincide": hit, "risers": n, "share": hit / n if n else math.nan}
     if n < 2:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
                        note="fewer than 2 members rose by 10 points after memorisation")
-    share = hit / n
-    v = REPRODUCED if share >= 2 / 3 else PARTIAL if share >= 1 / 3 else NOT
+    v = stats.share_band(hit, n, 1 / 3, 2 / 3)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
                    note=f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}")
 
 
 # ------------------------------------------------------------------------------ P4-tunnel
 def _median_ci(v, n_boot: int = 400, seed: int = 0) -> tuple[float, float]:
-    v = np.asarray(v, float)
-    if len(v) < 2:
-        return (math.nan, math.nan)
-    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
-    b = np.median(v[idx], axis=1)
-    return (float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975)))
+    return stats.bootstrap_ci(v, np.median, n_boot=n_boot, seed=seed)
 
 
-@rule("P4-tunnel", by=("depth",))
+@rule("P4-tunnel", by=("depth",), gates=(no_divergence,))
 def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -> Verdict:
     """Tunnel length = hidden layers whose final feature rank is below the threshold (column
     `tunnel`), over the members that memorised. Per depth the median over seeds with a 95%
@@ -272,7 +264,7 @@ def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -
         parts.append(band_verdict(lo, hi, paper[k] - tol, paper[k] + tol, log=False))
     value = "; ".join(f"depth {k}: {fmt(vals[k])} [{fmt(cis[k][0])}, {fmt(cis[k][1])}] (paper {paper[k]})"
                       for k in depths)
-    n_seeds = int(df.groupby("depth").size().min()) if len(df) else 0
+    n_seeds = stats.n_seeds(df)
     extra = {"median": vals, "ci": cis, "paper": {k: paper[k] for k in depths}}
     if len(depths) < 2:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
@@ -292,13 +284,17 @@ def stage_class(n_surges) -> str:
     return "no memorisation" if not math.isfinite(n) else EXPECTED_WD[min(int(n), 2)]
 
 
-@rule("P4-wd", by=("n_train", "wd"))
+@rule("P4-wd", by=("n_train", "wd"), gates=(no_divergence, at_least(
+    "the sweep's depth", "depth", 8, "the paper sweeps gamma at depth 12")))
 def wd_rule(df: pd.DataFrame) -> Verdict:
     """The sweep's three gammas, smallest to largest, should give per N: no late rise (it fails
     to generalise, or generalises without grokking: no surge after memorisation), one surge
     (the paper's grokking, on a test curve that never reaches 99%: the book's k x T_train delay
-    is not asked of it), two or more surges. A (N, gamma) cell matches when a strict majority of its
-    memorised members are in the expected class (ties are not wins). Reproduced: every cell
+    is not asked of it), two or more surges. A (N, gamma) cell matches when a majority of its
+    memorised members are in the expected class, decided by the count's exact interval
+    (`stats.share_at_least`); cells the counts cannot decide are resolved both ways
+    (`stats.resolve`). Regime gate: the sweep runs at depth 8 or more (the paper's is at 12; by
+    P4-multistage a depth-4 network shows no second stage, so the two-stage cell cannot appear). Reproduced: every cell
     matches; partially reproduced: the middle gamma matches at every N and some other cell does;
     not reproduced otherwise; inconclusive: not exactly three gammas, a cell without a memorised
     member, or no member of the sweep has a surge (the regime then groks at no gamma)."""
@@ -309,18 +305,24 @@ def wd_rule(df: pd.DataFrame) -> Verdict:
         for g, want in zip(gammas, EXPECTED_WD):
             c = d[(d["n_train"] == n) & np.isclose(d["wd"], g)]
             hit = int((c["cls"] == want).sum())
-            cells[(n, g)] = len(c) > 0 and hit > len(c) / 2
+            cells[(n, g)] = stats.share_at_least(hit, len(c), 0.5) if len(c) else False
             rows.append(f"N={n} wd={fmt(g)}: {hit}/{len(c)} {want}")
-    n_seeds = int(df.groupby(["n_train", "wd"]).size().min()) if len(df) else 0
+    n_seeds = stats.n_seeds(df)
     value = "; ".join(rows)
     extra = {"match": {f"N={n} wd={fmt(g)}": ok for (n, g), ok in cells.items()}}
     empty = any(not ((d["n_train"] == n) & np.isclose(d["wd"], g)).any() for n, g in cells)
     if len(gammas) != 3 or empty or not (d["n_surges"] >= 1).any():
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
                        note="needs three gammas, a memorised member per cell and at least one surge")
-    mid = [ok for (n, g), ok in cells.items() if g == gammas[1]]
-    other = [ok for (n, g), ok in cells.items() if g != gammas[1]]
-    v = REPRODUCED if all(cells.values()) else PARTIAL if all(mid) and any(other) else NOT
+    keys = list(cells)
+    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
+
+    def verdict_of(p):
+        ok = {k: x == REPRODUCED for k, x in zip(keys, p)}
+        mid = [ok[k] for k in keys if k[1] == gammas[1]]
+        other = [ok[k] for k in keys if k[1] != gammas[1]]
+        return REPRODUCED if all(ok.values()) else PARTIAL if all(mid) and any(other) else NOT
+    v = stats.resolve(verdict_of, *(tri[cells[k]] for k in keys))
     return Verdict(v, value, n_seeds=n_seeds, extra=extra, note="classes by surges after memorisation")
 
 
@@ -344,7 +346,7 @@ def _separation(a, b) -> float:
     return float(gap / spread)
 
 
-@rule("P4-norm", by=("n_train",))
+@rule("P4-norm", by=("n_train",), gates=(no_divergence,))
 def norm_rule(df: pd.DataFrame) -> Verdict:
     """Between the smallest and the largest N, compare where the members' curves sit: the
     step-averaged log weight norm (`norm_mean`) and step-averaged rank of the second-to-last
@@ -356,7 +358,7 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
     separating the two N (no difference in generalisation to indicate)."""
     ns = sorted(df["n_train"].unique())
     d = memorised(df)
-    n_seeds = int(df.groupby("n_train").size().min()) if len(df) else 0
+    n_seeds = stats.n_seeds(df)
     if len(ns) < 2:
         return Verdict(UNCLEAR, f"one N ({ns[0] if ns else 'none'})", n_seeds=n_seeds,
                        note="needs curves at more than one N")

@@ -26,33 +26,49 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-REPRODUCED, PARTIAL, NOT, UNCLEAR = ("reproduced", "partially reproduced", "not reproduced",
-                                     "inconclusive at this profile")
+from .stats import NOT, PARTIAL, REPRODUCED, UNCLEAR, combine, km_floor, km_median  # noqa: F401  (re-exported)
+from .stats import min_per_config
+
 VERDICTS = (REPRODUCED, PARTIAL, NOT, UNCLEAR)
 K_DELAY = 2.0           # grokked: T_grok >= K_DELAY * T_train
-FRAGILE = 0.8           # a verdict that fewer resamples than this reproduce is fragile
+FRAGILE = 0.8           # a verdict that fewer resamples than this reproduce is fragile: inconclusive
 N_RESAMPLES = 200      # seed resamples per firmness estimate
+COLLAPSE_ACC = 0.5      # a memorised member whose final train accuracy is below this has collapsed
 OUTCOMES = ("grokked", "no delay", "not generalised", "not memorised", "diverged")
 
 
 # ------------------------------------------------------------------------------ outcomes
 def outcomes(df: pd.DataFrame, k: float = K_DELAY) -> pd.DataFrame:
     """The member table with `outcome` (one of OUTCOMES), `grokked` (outcome == 'grokked'),
-    `event` (generalised within the budget) and `delay_c` (the delay, or budget - T_train for a
-    censored member; NaN for one that never memorised)."""
+    `unstable` (its loss went non-finite, or it memorised and its final train accuracy fell below
+    COLLAPSE_ACC), `event` (generalised within the budget) and `delay_c` (the delay, or
+    budget - T_train for a member censored while it still waits; NaN for one that never memorised
+    or diverged).
+
+    *diverged* is an outcome of its own: an unstable member that had not generalised. It is never
+    censored as still waiting and never counts as a delay: a run that blew up says nothing about
+    when it would have generalised. An unstable member that generalised first keeps its outcome
+    and is flagged `unstable` (the regime gate `no_divergence` counts both)."""
     d = df.copy()
     tr, te = d["t_train"].to_numpy(float), d["t_grok"].to_numpy(float)
     budget = d["budget"].to_numpy(float) if "budget" in d else np.full(len(d), np.nan)
-    div = d["dnf"].eq("diverged").to_numpy() if "dnf" in d else np.zeros(len(d), bool)
+    blown = d["dnf"].eq("diverged").to_numpy() if "dnf" in d else np.zeros(len(d), bool)
+    final = d["final_train_acc"].to_numpy(float) if "final_train_acc" in d else np.full(len(d), np.nan)
+    with np.errstate(invalid="ignore"):
+        collapsed = np.isfinite(tr) & (final < COLLAPSE_ACC)
+    unstable = blown | collapsed
     out = np.where(~np.isfinite(tr), "not memorised",
                    np.where(~np.isfinite(te), "not generalised",
                             np.where(te >= k * np.maximum(tr, 1.0), "grokked", "no delay")))
-    out = np.where(div & ~np.isfinite(te), "diverged", out)
+    diverged = unstable & ~np.isfinite(te)
+    out = np.where(diverged, "diverged", out)
     d["outcome"] = out
     d["grokked"] = out == "grokked"
+    d["unstable"] = unstable
     d["event"] = np.isfinite(tr) & np.isfinite(te)
     with np.errstate(invalid="ignore"):
-        d["delay_c"] = np.where(d["event"], te - tr, np.where(np.isfinite(tr), budget - tr, np.nan))
+        waiting = np.isfinite(tr) & ~diverged
+        d["delay_c"] = np.where(d["event"], te - tr, np.where(waiting, budget - tr, np.nan))
     return d
 
 
@@ -60,51 +76,6 @@ def counts(d: pd.DataFrame) -> str:
     """'3 grokked, 1 no delay, 1 not generalised' (outcomes present only)."""
     c = d["outcome"].value_counts()
     return ", ".join(f"{int(c[o])} {o}" for o in OUTCOMES if o in c)
-
-
-# ------------------------------------------------------------------------------ censored statistics
-def km_median(times, events) -> float:
-    """Kaplan-Meier median of right-censored times (event False = censored at that time): the
-    first time the survival estimate falls to 0.5 or below; inf when it never does (more than
-    half the members are still waiting at their censoring time); NaN with no members."""
-    t, e = np.asarray(times, float), np.asarray(events, bool)
-    ok = np.isfinite(t)
-    t, e = t[ok], e[ok]
-    if len(t) == 0:
-        return float("nan")
-    order = np.lexsort((~e, t))  # events before censorings at the same time
-    t, e = t[order], e[order]
-    at_risk = len(t) - np.arange(len(t))
-    surv = np.cumprod(np.where(e, 1 - 1 / at_risk, 1.0))
-    hit = np.nonzero(surv <= 0.5 + 1e-12)[0]
-    return float(t[hit[0]]) if len(hit) else float("inf")
-
-
-def km_floor(times, events) -> float:
-    """What the data can vouch for about the Kaplan-Meier median: the median itself when it is
-    finite; when it is not (more than half the members censored), the largest observed time, the
-    most that is known ("the median exceeds this"), not the budget. A member censored 200 steps
-    after memorising says its delay exceeds 200 steps, not that it exceeds every finite delay."""
-    m = km_median(times, events)
-    if not math.isinf(m):
-        return m
-    t = np.asarray(times, float)
-    t = t[np.isfinite(t)]
-    return float(t.max()) if len(t) else float("nan")
-
-
-def km_median_ci(times, events, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
-    """Percentile bootstrap CI of `km_median` over members (inf bounds stay inf)."""
-    t, e = np.asarray(times, float), np.asarray(events, bool)
-    ok = np.isfinite(t)
-    t, e = t[ok], e[ok]
-    if len(t) < 2:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(t), size=(n_boot, len(t)))
-    boots = np.array([km_median(t[i], e[i]) for i in idx])
-    q = (1 - level) / 2
-    return (float(np.quantile(boots, q)), float(np.quantile(boots, 1 - q)))
 
 
 # ------------------------------------------------------------------------------ value claims
@@ -125,19 +96,6 @@ def band_verdict(lo: float, hi: float, band_lo: float, band_hi: float, log: bool
 def ratio_band_verdict(lo: float, hi: float, paper: float, factor: float = 1.5) -> str:
     """A ratio claim: the band is [paper / factor, paper * factor]."""
     return band_verdict(lo, hi, paper / factor, paper * factor, log=True)
-
-
-def combine(*verdicts: str) -> str:
-    """One verdict for a claim with parts: reproduced when every part is; inconclusive when any
-    part is inconclusive and none is 'not reproduced'; not reproduced when none is (even
-    partially) reproduced; partially reproduced otherwise."""
-    if all(v == REPRODUCED for v in verdicts):
-        return REPRODUCED
-    if any(v == UNCLEAR for v in verdicts) and NOT not in verdicts:
-        return UNCLEAR
-    if not any(v in (REPRODUCED, PARTIAL) for v in verdicts):
-        return NOT
-    return PARTIAL
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -179,22 +137,80 @@ class Verdict:
 
 
 @dataclass
+class Gate:
+    """One piece of regime evidence, measured from the runs a rule judges: `passed` False means
+    the runs left the paper's regime in this respect, and the claim is inconclusive at this
+    profile whatever the rule says; `value` is what was measured, in words."""
+    name: str
+    passed: bool
+    value: str
+
+    def __str__(self):
+        return f"{self.name}: {self.value} ({'passes' if self.passed else 'FAILS'})"
+
+
+@dataclass
 class Rule:
     claim_id: str
     fn: Callable
     by: tuple = ()
     text: str = ""
+    gates: tuple = ()      # functions table -> Gate, measured on the rule's own table
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(claim_id: str, by=()):
-    """Register `fn` as the rule of `claim_id`; `by`: the columns naming configurations."""
+def rule(claim_id: str, by=(), gates=()):
+    """Register `fn` as the rule of `claim_id`; `by`: the columns naming configurations; `gates`:
+    functions of the same table returning a `Gate` (the evidence that the runs stayed in the
+    paper's regime, as code)."""
     def deco(fn):
-        RULES[claim_id] = Rule(claim_id, fn, tuple(by), inspect.cleandoc(fn.__doc__ or ""))
+        RULES[claim_id] = Rule(claim_id, fn, tuple(by), inspect.cleandoc(fn.__doc__ or ""), tuple(gates))
         return fn
     return deco
+
+
+# ------------------------------------------------------------------------------ regime gates
+def no_divergence(df: pd.DataFrame) -> Gate:
+    """No member the rule judges went unstable: its loss never went non-finite and, once
+    memorised, its train accuracy did not collapse (`outcomes`' `unstable`). A proxy whose
+    learning rate makes members blow up has left the paper's regime, whatever they show before."""
+    if "t_train" not in df:
+        return Gate("no member diverged", True, "no member curves in this table")
+    d = outcomes(df)
+    n = int(d["unstable"].sum())
+    return Gate("no member diverged", n == 0, f"{n} of {len(d)} members unstable (diverged or collapsed)")
+
+
+def min_members(n: int, by) -> Callable:
+    """A gate: every configuration (`by` columns) has at least `n` members, the fewest from which
+    the rule's per-configuration statistics are trusted."""
+    def gate(df: pd.DataFrame) -> Gate:
+        k = min_per_config(df, by)
+        return Gate(f"at least {n} members per configuration", k >= n, f"fewest {k}")
+    return gate
+
+
+def trains(where: str, select: Callable, min_share: float = 0.5) -> Callable:
+    """A gate: the members `select(df)` picks (an operating point of the paper, e.g. its best
+    weight decay) memorise in at least `min_share` of cases; fails when none are in the table."""
+    def gate(df: pd.DataFrame) -> Gate:
+        d = select(outcomes(df))
+        if d.empty:
+            return Gate(f"{where} trains", False, "not run in this profile")
+        share = float(np.isfinite(d["t_train"].to_numpy(float)).mean())
+        return Gate(f"{where} trains", share >= min_share, f"{share:.0%} of {len(d)} members memorise")
+    return gate
+
+
+def at_least(name: str, column: str, minimum: float, why: str = "") -> Callable:
+    """A gate: the table's largest `column` value (e.g. depth) is at least `minimum`."""
+    def gate(df: pd.DataFrame) -> Gate:
+        top = float(pd.to_numeric(df[column], errors="coerce").max()) if column in df and len(df) else float("nan")
+        ok = math.isfinite(top) and top >= minimum
+        return Gate(name, ok, f"largest {column} {fmt(top)}, needs >= {minimum:g}" + (f" ({why})" if why else ""))
+    return gate
 
 
 # ------------------------------------------------------------------------------ firmness

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import os
 from dataclasses import dataclass, field, fields
 
 # Fields that may vary per member (a scalar or a tuple of values).
@@ -180,3 +181,37 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("seeds must name at least one seed")
     if min(cfg.batch_size, cfg.clip, cfg.warmup, cfg.update_noise, cfg.weight_noise) < 0:
         raise ConfigError("batch_size, clip, warmup and noise levels must be non-negative")
+
+
+# ------------------------------------------------------------------------------ replication
+SEED_OFFSET_ENV = "GROK_SEED_OFFSET"
+
+
+def seed_offset() -> int:
+    """The replication offset of this process: $GROK_SEED_OFFSET (0 when unset), set by
+    `grok run/book --seed-offset K`."""
+    raw = os.environ.get(SEED_OFFSET_ENV, "").strip() or "0"
+    try:
+        k = int(raw)
+    except ValueError:
+        raise ConfigError(f"{SEED_OFFSET_ENV} must be a non-negative integer, got {raw!r}") from None
+    if k < 0:
+        raise ConfigError(f"{SEED_OFFSET_ENV} must be a non-negative integer, got {k}")
+    return k
+
+
+def with_seed_offset(cfg, k: int):
+    """`cfg` (any config with `seeds`, and `split_seed` where it has one) with every seed moved by
+    `k`: initialisation seeds, the per-member noise and batch streams keyed by them, and the shared
+    split seed. Refuses an offset whose seeds would overlap the config's own, so a replication
+    never reuses a member of the default build."""
+    if not k:
+        return cfg
+    seeds = tuple(s + k for s in cfg.seeds)
+    if set(seeds) & set(cfg.seeds):
+        raise ConfigError(f"seed offset {k} overlaps the seeds {list(cfg.seeds)}; use an offset "
+                          f"of at least {max(cfg.seeds) - min(cfg.seeds) + 1}")
+    changes = {"seeds": seeds}
+    if getattr(cfg, "split", None) == "shared" and hasattr(cfg, "split_seed"):
+        changes["split_seed"] = cfg.split_seed + k
+    return dataclasses.replace(cfg, **changes)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.config import seed_offset, with_seed_offset
 from . import store
 from ._atomic import write_json as _write_json
 from .kinds import KINDS, config_from, job_spec, kind_of
@@ -322,10 +323,13 @@ def run_many(cfgs, root=None, device: str = "auto", progress: bool = True, execu
              plan: str | None = None, allow_missing: bool = False, force: bool = False) -> list:
     """The results of every config, in order. Stored ones are loaded (force=True: retrained);
     the rest run on the executor (`executor`, else $GROK_EXECUTOR, else local in this process)
-    and the sweep is recorded under `plan` (else $GROK_PLAN) for `grok status`. Failed jobs,
+    and the sweep is recorded under `plan` (else $GROK_PLAN) for `grok status`. Under a
+    replication ($GROK_SEED_OFFSET=K) every config's seeds are moved by K first
+    (`core.config.with_seed_offset`), so the same chapter code runs disjoint seeds. Failed jobs,
     including those whose members all diverged: SweepIncomplete after all others finished
     (allow_missing=True: None in their place and a warning)."""
-    cfgs = list(cfgs)
+    k = seed_offset()
+    cfgs = [with_seed_offset(c, k) for c in cfgs]
     root = str(store.check_writable(root).resolve())
     plan = plan or os.environ.get("GROK_PLAN")
     if plan:
