@@ -52,7 +52,7 @@ def test_profile_sets_defaults_and_p_overrides_them():
     assert params["seeds"] == 4 and params["profile"] == "smoke"
     assert params["p"] == smoke["p"] != ch.params["p"]
     assert bc.compose(ch, "quick") == {"profile": "quick"}
-    assert isinstance(bc.compose(ch, "quick", [("frac", "1")])["frac"], float)
+    assert isinstance(bc.compose(ch, "quick", [("lr", "1")])["lr"], float)
 
 
 def test_only_picks_chapters_by_name_or_part():

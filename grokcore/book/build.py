@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from . import validate
 from .chapters import ChapterFailed, Paths, chapters, compose, find_root, select
 from .execute import _execute_job, up_to_date
 from .site import build_html
@@ -23,6 +24,8 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
     chs = chapters(p.root)
     chs = {n: chs[n] for n in select(chs, only)}
     plans = {name: compose(ch, profile) for name, ch in chs.items()}  # all input checked first
+    for name, params in plans.items():
+        validate.check(chs[name], params)
     todo = [n for n in chs if force or not up_to_date(chs[n], plans[n], p.root)]
     if jobs > 1:  # longest first, so that the pool drains evenly: by the last recorded time at this
         # profile, else by the chapter's `minutes` hint in its yml, else first (unknown)

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from ..book import build, chapters, execute, site
+from ..book import build, chapters, execute, site, validate
 from ..results.executors import add_executor_args, apply_executor_args
 from .common import fail
 
@@ -54,6 +54,7 @@ def cmd_run(args):
     root = _checked(chapters.find_root)
     ch = _checked(chapters.get_chapter, args.chapter, root)
     params = _checked(chapters.compose, ch, args.profile, args.param)
+    _checked(validate.check, ch, params)
     apply_executor_args(args)
     os.environ["GROK_PLAN"] = f"{ch.name}-{args.profile}"  # what `grok status` reads
     print(f"running {ch.name} at profile {args.profile} with {params}", file=sys.stderr)
