@@ -7,22 +7,27 @@ import os
 import time
 from pathlib import Path
 
+from . import validate
 from .chapters import ChapterFailed, Paths, chapters, compose, find_root, select
 from .execute import _execute_job, up_to_date
 from .site import build_html
+
 
 def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
                force: bool = False, only=None) -> dict[str, float]:
     """Execute every chapter (or those picked by `only`, see `select`) at `profile`, `jobs` at
     a time (each with cpus/jobs torch threads), skipping chapters that are up to date unless
-    `force`; stop at the first failure (chapters already running finish, none starts); then
-    build and check the HTML. Returns the wall time of each chapter executed now."""
+    `force`; then build and check the HTML. A chapter that fails keeps its last good page and
+    verdicts (see `execute.execute`); the others still execute and the HTML is still built, then
+    BookIncomplete names the failed ones. Returns the wall time of each chapter executed now."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
     p = Paths(Path(root) if root else find_root())
     chs = chapters(p.root)
     chs = {n: chs[n] for n in select(chs, only)}
     plans = {name: compose(ch, profile) for name, ch in chs.items()}  # all input checked first
+    for name, params in plans.items():
+        validate.check(chs[name], params)
     todo = [n for n in chs if force or not up_to_date(chs[n], plans[n], p.root)]
     if jobs > 1:  # longest first, so that the pool drains evenly: by the last recorded time at this
         # profile, else by the chapter's `minutes` hint in its yml, else first (unknown)
@@ -39,11 +44,11 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
             log(f"== {n} ({profile}): up to date, not re-executed")
     workers = max(1, jobs)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
-    times, failure, running = {}, None, {}
+    times, failures, running = {}, {}, {}
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        while (todo and failure is None) or running:
-            while todo and failure is None and len(running) < workers:
+        while todo or running:
+            while todo and len(running) < workers:
                 n = todo.pop(0)
                 log(f"== {n} ({profile})")
                 running[pool.submit(_execute_job, n, profile, plans[n], str(p.root), threads)] = n
@@ -54,10 +59,25 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
                     times[n] = fut.result()[1]
                     log(f"   {n}: {times[n]:.1f} s")
                 except ChapterFailed as e:
-                    failure = failure or e
-    if failure is not None:
-        raise failure
+                    failures[n] = str(e)
+                    log(f"   {n}: failed (its last good page is kept; reported at the end)")
     if times:
         log(f"== executed {len(times)} chapters in {time.perf_counter() - t0:.1f} s wall, {workers} at a time")
-    build_html(p.root, log)
+    try:
+        build_html(p.root, log)
+    except ChapterFailed as e:
+        if not failures:
+            raise
+        failures["HTML build"] = str(e)
+    if failures:
+        raise BookIncomplete(failures, times)
     return times
+
+
+class BookIncomplete(ChapterFailed):
+    """Chapters failed; the book was built from every other chapter and their last good pages."""
+
+    def __init__(self, failures: dict[str, str], times: dict[str, float]):
+        self.failures, self.times = failures, times
+        super().__init__(f"{len(failures)} chapter(s) failed: {', '.join(failures)} (their last good "
+                         "pages and verdicts are kept; the book was built from them and the others)")

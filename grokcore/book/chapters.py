@@ -55,6 +55,10 @@ class Paths:
     @property
     def extra(self): return self.chapters / "_extra"      # html_extra_path: copied to the site root
     @property
+    def failures(self): return self.chapters / "_failed"  # <name>.json: the last attempt failed
+    @property
+    def failed(self): return self.build / "failed"        # <name>.ipynb: that attempt's notebook
+    @property
     def timings(self): return self.chapters / "_timings.json"
     @property
     def timings_md(self): return self.chapters / "_timings.md"  # included by book/reproducing.md
@@ -184,7 +188,9 @@ def coerce(ch: Chapter, name: str, value):
         else:
             raise bad()
         like = default[0] if default else None
-        return [one(v.strip() if isinstance(v, str) else v, like) if like is not None else v for v in items]
+        if like is None:  # an empty default: each item as a Python literal
+            return [_literal(v.strip()) if isinstance(v, str) else v for v in items]
+        return [one(v.strip() if isinstance(v, str) else v, like) for v in items]
     return one(value, default)
 
 

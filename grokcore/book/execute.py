@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from ..results._atomic import write_json, write_text
-from .chapters import BookError, Chapter, ChapterFailed, Paths, _stale, find_root, get_chapter  # noqa: F401
+from . import failed
+from .chapters import BookError, Chapter, ChapterFailed, Paths, find_root, get_chapter  # noqa: F401
 
 KERNEL = "grokcore"  # the project's kernel: this interpreter, never the user's own `python3`
 
@@ -41,33 +42,92 @@ def _env(p: Paths):
 
 def execute(ch: Chapter, params: dict, root=None, progress: bool = True) -> float:
     """Execute one chapter into book/chapters/<name>.ipynb; returns the wall time in seconds.
-    The output is written to a temporary file first and moved into place only on success; on
-    failure the chapter's previous output and verdicts are removed (they are no longer current)
-    the partly executed notebook is kept under _build/failed/, and the previous HTML is moved
-    to _build/html-stale/."""
+    The notebook, the verdicts and the data it writes go to a staging folder (_build/exec/<name>/)
+    and replace the chapter's previous ones only when the whole notebook succeeded. On failure
+    nothing of the last good book is touched (page, verdicts, data, stamp, HTML): the partly
+    executed notebook goes to _build/failed/<name>.ipynb, a record of the attempt to
+    book/chapters/_failed/<name>.json (see `failed`), and ChapterFailed names the cell, the error
+    and the command to retry. The next successful execution removes both."""
     import papermill as pm
     p = Paths(Path(root) if root else find_root())
     _env(p)
-    for d in (p.chapters, p.claims, p.data, p.extra, p.build / "exec"):
+    for d in (p.chapters, p.claims, p.data, p.extra):
         d.mkdir(parents=True, exist_ok=True)
-    tmp = p.build / "exec" / f"{ch.name}.ipynb"
+    stage = p.build / "exec" / ch.name
+    shutil.rmtree(stage, ignore_errors=True)
+    for d in ("claims", "data"):
+        (stage / d).mkdir(parents=True)
+    out = stage / f"{ch.name}.ipynb"
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(ch.notebook), str(tmp), parameters=params, cwd=str(p.root),
-                            progress_bar=progress, kernel_name=KERNEL)
-    except pm.PapermillExecutionError as e:
-        failed = p.build / "failed"
-        failed.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(tmp), failed / tmp.name)
-        for stale in (p.chapters / f"{ch.name}.ipynb", p.claims / f"{ch.name}.json"):
-            stale.unlink(missing_ok=True)
-        _stale(p, f"chapter {ch.name} failed; this HTML is out of date")
+        with _environ(GROK_CLAIMS_STAGE=stage / "claims", GROK_DATA_STAGE=stage / "data"):
+            pm.execute_notebook(str(ch.notebook), str(out), parameters=params, cwd=str(p.root),
+                                progress_bar=progress, kernel_name=KERNEL)
+    except Exception as e:  # a cell that raised, a dead kernel, a timeout: the last good book stays
+        raise _failure(p, ch, params, e, out) from None
+    wall = time.perf_counter() - t0
+    for d, dest in (("claims", p.claims), ("data", p.data)):
+        for f in sorted((stage / d).iterdir()):
+            os.replace(f, dest / f.name)
+    os.replace(out, p.chapters / f"{ch.name}.ipynb")
+    shutil.rmtree(stage, ignore_errors=True)
+    failed.clear(ch.name, p.root)
+    return wall
+
+
+class _environ:
+    """Set environment variables (inherited by the kernel papermill starts) for a `with` block."""
+
+    def __init__(self, **values):
+        self.values, self.saved = {k: str(v) for k, v in values.items()}, {}
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in self.values}
+        os.environ.update(self.values)
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _failure(p: Paths, ch: Chapter, params: dict, e: Exception, out: Path) -> ChapterFailed:
+    """Keep the partly executed notebook, record the attempt, and say what failed."""
+    partial = None
+    if out.exists():
+        p.failed.mkdir(parents=True, exist_ok=True)
+        partial = p.failed / out.name
+        os.replace(out, partial)
+    shutil.rmtree(out.parent, ignore_errors=True)
+    if getattr(e, "ename", None) is not None:  # papermill's PapermillExecutionError
         first = (e.source or "").strip().splitlines()[:1]
-        raise ChapterFailed(f"chapter {ch.name} failed in cell {e.cell_index} (execution count {e.exec_count}"
-                            f"{': ' + first[0][:60] if first else ''}): {e.ename}: {e.evalue}; "
-                            f"partly executed notebook: {failed / tmp.name}") from None
-    os.replace(tmp, p.chapters / f"{ch.name}.ipynb")
-    return time.perf_counter() - t0
+        where = (f"in cell {e.cell_index} (execution count {e.exec_count}"
+                 f"{': ' + first[0][:60] if first else ''})")
+        error = f"{e.ename}: {e.evalue}"
+    else:
+        where, error = "", f"{type(e).__name__}: {e}"
+    error = " ".join(error.split())[:300]
+    retry = failed.retry_command(ch.name, params, _profile_values(ch, params.get("profile")))
+    failed.record(ch.name, params, error, partial, retry, p.root)
+    kept = ("its last good page, verdicts and HTML are kept" if (p.chapters / f"{ch.name}.ipynb").exists()
+            else "it has no earlier page")
+    return ChapterFailed(f"chapter {ch.name} failed{' ' + where if where else ''}: {error}; {kept}; "
+                         f"partly executed notebook: {partial or '(none)'}; retry: {retry}")
+
+
+def _profile_values(ch: Chapter, profile) -> dict:
+    from .chapters import coerce
+    try:
+        return {k: coerce(ch, k, v) for k, v in ch.profiles.get(profile, {}).items()}
+    except BookError:
+        return {}
+
+
+def failures(root=None) -> dict[str, dict]:
+    """The chapters whose last attempt failed, name -> record (`failed.failures`)."""
+    return failed.failures(root)
 
 
 def record_timing(chapter: str, profile: str, params: dict, wall_s: float, root=None):
@@ -191,10 +251,12 @@ def _stamp(p: Paths, name: str) -> Path:
 
 def up_to_date(ch: "Chapter", params: dict, root=None) -> bool:
     """True when book/chapters/<name>.ipynb was executed from this very notebook, parameters and
-    grokcore source, and its verdicts are in place: re-executing it would change nothing."""
+    grokcore source, and its verdicts are in place: re-executing it would change nothing. A
+    chapter whose last attempt failed (`failures`) is never up to date: the book retries it."""
     p = Paths(Path(root) if root else find_root())
     st = _stamp(p, ch.name)
     return (st.exists() and st.read_text().strip() == _source_hash(ch, params)
+            and not (p.failures / f"{ch.name}.json").exists()
             and (p.chapters / f"{ch.name}.ipynb").exists()
             and (not ch.claims or (p.claims / f"{ch.name}.json").exists()))
 

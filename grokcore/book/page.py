@@ -2,6 +2,7 @@
 `publish_results`, and `reference_run` for the checks run outside the book."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -15,11 +16,13 @@ from .chapters import Paths, find_root
 def publish_results(chapter: str, datasets, root=None, append: bool = False) -> Path:
     """Write the datasets a chapter used into book/chapters/data/<chapter>.nc (one NetCDF group
     per dataset, named by its key or config hash) so the page can offer them for download.
-    With `append`, the groups are added to the file an earlier call of this chapter wrote."""
+    With `append`, the groups are added to the file an earlier call of this chapter wrote.
+    Under `grok run/book` the file goes to $GROK_DATA_STAGE first, moved into book/chapters/data/
+    only when the whole chapter succeeded."""
     p = Paths(Path(root) if root else find_root())
     items = datasets.items() if isinstance(datasets, dict) else ((d.attrs.get("config_hash", str(i)), d)
                                                                  for i, d in enumerate(datasets))
-    out = p.data / f"{chapter}.nc"
+    out = Path(os.environ.get("GROK_DATA_STAGE") or p.data) / f"{chapter}.nc"
 
     def write(tmp):
         if append and out.exists():

@@ -12,6 +12,7 @@ import yaml
 
 from .chapters import LEDGER, Chapter, ChapterFailed, Paths, _stale, find_root
 from .execute import execute, write_timings_md
+from .failed import mark_pages
 
 def write_claims_csv(root=None) -> Path:
     from ..claims.ledger import ledger
@@ -71,6 +72,9 @@ def build_html(root=None, log=print) -> Path:
     if problems:
         _stale(p, "the last build failed its checks; this HTML is out of date")
         raise ChapterFailed("built book failed its checks:\n  " + "\n  ".join(problems))
+    marked = mark_pages(p.root)  # the chapters whose last attempt failed say so on their page
+    if marked:
+        log("pages marked as from before a failed attempt: " + ", ".join(marked))
     return p.html / "index.html"
 
 

@@ -98,7 +98,9 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
                     "raw_firmness": r.get("raw_firmness"), "fragile": bool(r.get("fragile")),
                     "gate": r.get("gate", ""), "gates": r.get("gates", ""),
                     "overrides": over_text, "seed_offset": k})
-    d = Path(folder) if folder else claims_dir()
+    # `grok run/book` stage an execution's verdicts ($GROK_CLAIMS_STAGE) and move them into
+    # claims_dir() only when the whole chapter succeeded: a failed run keeps the last good ones
+    d = Path(folder or os.environ.get("GROK_CLAIMS_STAGE") or claims_dir())
     write_text(d / f"{chapter}.json",
                json.dumps([{k: _plain(v) for k, v in r.items()} for r in out], indent=1, allow_nan=False))
     return pd.DataFrame(out, columns=COLUMNS).set_index("claim_id")

@@ -2,19 +2,35 @@
 Every input is checked before anything executes; bad input is a one-line error, exit status 2."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import textwrap
 import time
 
-from ..book import build, chapters, execute, site
+from ..book import build, chapters, execute, site, validate
 from ..results.executors import add_executor_args, apply_executor_args
 from .common import fail
 
 
+FAILED_HELP = """
+
+What a failed run leaves behind: a chapter that raises while it executes changes nothing of the
+last good book: its page book/chapters/CHAPTER.ipynb, its verdicts (book/chapters/_claims/),
+its data, its stamp and the built HTML (_build/html) stay as they were. The partly executed
+notebook is in _build/failed/CHAPTER.ipynb, and book/chapters/_failed/CHAPTER.json records the
+attempt (when, profile, parameters, error, the command to retry); the claims ledger and the
+chapter's page say that the last attempt failed once the HTML is next built. The next successful
+execution of the chapter replaces its page and verdicts and removes both."""
+
+
 def register(sub):
     r = sub.add_parser("run", help="execute one chapter (papermill) and rebuild the HTML",
-                       description="Execute notebooks/CHAPTER.ipynb into book/chapters/ with the profile's "
-                       "parameters, then your -p overrides, and rebuild the HTML book.")
+                       description=textwrap.fill(
+                           "Execute notebooks/CHAPTER.ipynb into book/chapters/ with the profile's "
+                           "parameters, then your -p overrides, and rebuild the HTML book. Every value is "
+                           "checked before a kernel starts (a bad one: one line, exit status 2, nothing "
+                           "written).", 96) + FAILED_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("chapter", help="chapter name (see `grok chapters`)")
     r.add_argument("--profile", default="quick", help=f"one of {', '.join(chapters.PROFILES)} (default: quick)")
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -24,8 +40,13 @@ def register(sub):
     r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("book", help="execute every chapter, then build and check the HTML book",
-                       description="Execute every chapter at the profile (stops at the first failing "
-                       "chapter), build the HTML with Jupyter Book (-W -n --keep-going) and check it.")
+                       description=textwrap.fill(
+                           "Execute every chapter at the profile, build the HTML with Jupyter Book (-W -n "
+                           "--keep-going) and check it. Every chapter's values are checked before any kernel "
+                           "starts. A chapter that fails does not stop the others: the book is built from "
+                           "them and from the failed chapter's last good page, then the command exits with "
+                           "status 1 naming the failed chapters.", 96) + FAILED_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--profile", default="quick", help=f"one of {', '.join(chapters.PROFILES)} (default: quick)")
     b.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="chapters executed at once, each with cpus/jobs torch threads (default: "
@@ -54,6 +75,7 @@ def cmd_run(args):
     root = _checked(chapters.find_root)
     ch = _checked(chapters.get_chapter, args.chapter, root)
     params = _checked(chapters.compose, ch, args.profile, args.param)
+    _checked(validate.check, ch, params)
     apply_executor_args(args)
     os.environ["GROK_PLAN"] = f"{ch.name}-{args.profile}"  # what `grok status` reads
     print(f"running {ch.name} at profile {args.profile} with {params}", file=sys.stderr)
@@ -67,6 +89,8 @@ def cmd_run(args):
             print(f"book: {index}")
     except chapters.ChapterFailed as e:
         sys.stderr.write(f"grok: chapter failed: {e}\n")
+        if not args.no_build:
+            sys.stderr.write("grok: the HTML book was not rebuilt: it still shows the last good execution\n")
         return 1
     return 0
 
@@ -82,6 +106,11 @@ def cmd_book(args):
     try:
         times = _checked(build.build_book, args.profile, root, lambda m: print(m, file=sys.stderr),
                          jobs=args.jobs, force=args.force, only=args.only)
+    except build.BookIncomplete as e:
+        for msg in e.failures.values():
+            sys.stderr.write(f"grok: {msg}\n")
+        sys.stderr.write(f"grok: book incomplete: {e}\n")
+        return 1
     except chapters.ChapterFailed as e:
         sys.stderr.write(f"grok: book failed: {e}\n")
         return 1

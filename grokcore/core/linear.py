@@ -126,6 +126,15 @@ def validate(cfg: LinearConfig) -> None:
         raise ConfigError(f"tau must be in [0, 1], got {cfg.tau}")
     if cfg.depth < 1 or cfg.steps < 1 or not cfg.seeds:
         raise ConfigError("depth and steps must be positive and seeds non-empty")
+    for name, ok, what in (("beta", lambda v: v >= 0, "non-negative"), ("lr", lambda v: v > 0, "positive"),
+                           ("init_scale", lambda v: v > 0, "positive")):
+        bad = [v for v in getattr(cfg, name) if not ok(v)]  # NaN fails every test
+        if bad:
+            raise ConfigError(f"{name} must be {what}, got {bad[0]}")
+    if not 0 < cfg.tol < 1:
+        raise ConfigError(f"tol must be in (0, 1), got {cfg.tol}")
+    if cfg.eval_every < 1:
+        raise ConfigError(f"eval_every must be positive, got {cfg.eval_every}")
 
 
 # ---------------------------------------------------------------------------- instances
