@@ -63,6 +63,12 @@ def build_book(profile: str = "quick", root=None, log=print, jobs: int = 1,
                     log(f"   {n}: failed (its last good page is kept; reported at the end)")
     if times:
         log(f"== executed {len(times)} chapters in {time.perf_counter() - t0:.1f} s wall, {workers} at a time")
+    if p.offset:  # a replication build: its verdicts sit beside the book's, its pages outside it
+        log(f"== replication (seed offset {p.offset}): verdicts in {p.claims}; the ledger page sets them "
+            "beside the book's at its next build (`grok book`)")
+        if failures:
+            raise BookIncomplete(failures, times)
+        return times
     try:
         build_html(p.root, log)
     except ChapterFailed as e:

@@ -47,9 +47,19 @@ class Paths:
     @property
     def notebooks(self): return self.root / "notebooks"
     @property
-    def chapters(self): return self.root / "book" / "chapters"
+    def offset(self) -> int:                               # a replication build's seed offset
+        from ..core.config import seed_offset
+        return seed_offset()
     @property
-    def claims(self): return self.chapters / "_claims"
+    def chapters(self):   # a replication build's pages, data and stamps stay out of the book
+        k = self.offset
+        return self.root / "book" / "chapters" if not k else self.build / f"offset-{k}" / "chapters"
+    @property
+    def claims_base(self): return self.root / "book" / "chapters" / "_claims"
+    @property
+    def claims(self):     # where this build's verdicts go (ledger.claims_dir: offset-K below the base)
+        k = self.offset
+        return self.claims_base / f"offset-{k}" if k else self.claims_base
     @property
     def data(self): return self.chapters / "data"
     @property

@@ -35,7 +35,7 @@ def ensure_kernel(p: Paths) -> str:
 def _env(p: Paths):
     ensure_kernel(p)
     os.environ["GROK_RESULTS"] = str(p.results)
-    os.environ["GROK_CLAIMS_DIR"] = str(p.claims)
+    os.environ["GROK_CLAIMS_DIR"] = str(p.claims_base)  # ledger.claims_dir adds offset-K itself
     os.environ["GROK_BOOK_ROOT"] = str(p.root)
     os.environ["GROK_NO_PROGRESS"] = "1"  # training bars would be printed into the pages
 

@@ -15,11 +15,15 @@ from .execute import execute, write_timings_md
 from .failed import mark_pages
 
 def write_claims_csv(root=None) -> Path:
-    from ..claims.ledger import ledger
+    """claims.csv (the book's verdicts) and, for each replication build recorded beside them,
+    claims-offset-K.csv (its verdicts), into the folder copied to the site root."""
+    from ..claims.ledger import ledger, replication_offsets
     p = Paths(Path(root) if root else find_root())
     p.extra.mkdir(parents=True, exist_ok=True)
     out = p.extra / "claims.csv"
-    ledger(p.claims).to_csv(out, index=False)
+    ledger(p.claims_base).to_csv(out, index=False)
+    for k in replication_offsets(p.claims_base):
+        ledger(p.claims_base / f"offset-{k}").to_csv(p.extra / f"claims-offset-{k}.csv", index=False)
     return out
 
 

@@ -3,6 +3,7 @@ Every input is checked before anything executes; bad input is a one-line error, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -36,6 +37,7 @@ def register(sub):
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="override a parameter of the chapter's parameters cell (repeatable)")
     r.add_argument("--no-build", action="store_true", help="execute only; do not rebuild the HTML")
+    _add_seed_offset(r)
     add_executor_args(r)
     r.set_defaults(func=cmd_run)
 
@@ -57,11 +59,35 @@ def register(sub):
     b.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help="execute only these chapters or parts (e.g. P3, or p3_fraction); the HTML "
                    "is still built from every executed chapter")
+    _add_seed_offset(b)
     add_executor_args(b)
     b.set_defaults(func=cmd_book)
 
     c = sub.add_parser("chapters", help="list chapters, their parameters, defaults and claim ids")
     c.set_defaults(func=cmd_chapters)
+
+
+def _add_seed_offset(p):
+    p.add_argument("--seed-offset", type=int, default=0, metavar="K",
+                   help="replication: move every config's seeds (initialisation and split) by K, so the "
+                   "chapters train seeds disjoint from the book's, into the same results store; the "
+                   "verdicts go to book/chapters/_claims/offset-K/ (the ledger sets them beside the "
+                   "book's), the pages to _build/offset-K/, and the HTML is not rebuilt (default 0: the book)")
+
+
+def _apply_seed_offset(args):
+    if args.seed_offset < 0:
+        fail(f"--seed-offset must be a non-negative integer, got {args.seed_offset}")
+    if args.seed_offset:
+        os.environ["GROK_SEED_OFFSET"] = str(args.seed_offset)
+    else:
+        os.environ.pop("GROK_SEED_OFFSET", None)
+
+
+def _overrides(ch, profile: str, params: dict) -> dict:
+    """The parameters that differ from the profile's: what a ledger row must say it ran with."""
+    base = chapters.compose(ch, profile)
+    return {k: v for k, v in params.items() if k != "profile" and base.get(k, ch.params.get(k)) != v}
 
 
 def _checked(fn, *a, **k):
@@ -76,8 +102,17 @@ def cmd_run(args):
     ch = _checked(chapters.get_chapter, args.chapter, root)
     params = _checked(chapters.compose, ch, args.profile, args.param)
     _checked(validate.check, ch, params)
+    _apply_seed_offset(args)
     apply_executor_args(args)
     os.environ["GROK_PLAN"] = f"{ch.name}-{args.profile}"  # what `grok status` reads
+    over = _overrides(ch, args.profile, params)
+    os.environ["GROK_OVERRIDES"] = json.dumps(over)      # recorded in each ledger row
+    if args.seed_offset:
+        args.no_build = True                              # a replication never rebuilds the book
+    if over and ch.claims:
+        print(f"note: the ledger will show a non-default verdict for {', '.join(ch.claims)}: run with "
+              f"{', '.join(f'{k}={v!r}' for k, v in over.items())} (rerun without -p to restore the book's)",
+              file=sys.stderr)
     print(f"running {ch.name} at profile {args.profile} with {params}", file=sys.stderr)
     try:
         wall = execute.execute(ch, params, root)
@@ -101,6 +136,8 @@ def cmd_book(args):
         fail(f"unknown profile {args.profile!r}; valid: {', '.join(chapters.PROFILES)}")
     if args.jobs < 1:
         fail(f"--jobs must be at least 1, got {args.jobs}")
+    _apply_seed_offset(args)
+    os.environ.pop("GROK_OVERRIDES", None)                # the book runs each profile as it is
     apply_executor_args(args)
     t0 = time.perf_counter()
     try:
