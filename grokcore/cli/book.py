@@ -20,6 +20,7 @@ def register(sub):
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="override a parameter of the chapter's parameters cell (repeatable)")
     r.add_argument("--no-build", action="store_true", help="execute only; do not rebuild the HTML")
+    add_max_steps(r)
     add_executor_args(r)
     r.set_defaults(func=cmd_run)
 
@@ -36,11 +37,27 @@ def register(sub):
     b.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help="execute only these chapters or parts (e.g. P3, or p3_fraction); the HTML "
                    "is still built from every executed chapter")
+    add_max_steps(b)
     add_executor_args(b)
     b.set_defaults(func=cmd_book)
 
     c = sub.add_parser("chapters", help="list chapters, their parameters, defaults and claim ids")
     c.set_defaults(func=cmd_chapters)
+
+
+def add_max_steps(parser) -> None:
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+                        help="train every config for at most N steps (sets $GROK_MAX_STEPS): the profile's "
+                        "settings, truncated; pages and the ledger read e.g. 'paper (max N steps)'")
+
+
+def apply_max_steps(args) -> None:
+    """Export --max-steps as $GROK_MAX_STEPS (the chapters' kernels inherit it); check either."""
+    if args.max_steps is not None:
+        if args.max_steps < 1:
+            fail(f"--max-steps must be at least 1, got {args.max_steps}")
+        os.environ["GROK_MAX_STEPS"] = str(args.max_steps)
+    _checked(chapters.step_cap)
 
 
 def _checked(fn, *a, **k):
@@ -52,6 +69,7 @@ def _checked(fn, *a, **k):
 
 def cmd_run(args):
     root = _checked(chapters.find_root)
+    apply_max_steps(args)
     ch = _checked(chapters.get_chapter, args.chapter, root)
     params = _checked(chapters.compose, ch, args.profile, args.param)
     apply_executor_args(args)
@@ -77,6 +95,7 @@ def cmd_book(args):
         fail(f"unknown profile {args.profile!r}; valid: {', '.join(chapters.PROFILES)}")
     if args.jobs < 1:
         fail(f"--jobs must be at least 1, got {args.jobs}")
+    apply_max_steps(args)
     apply_executor_args(args)
     t0 = time.perf_counter()
     try:
