@@ -12,7 +12,7 @@ import xarray as xr
 from bookfixture import copy_sources, grok
 from grokcore.book import chapters as bc
 
-CAP = 20
+CAP = 10
 
 
 @pytest.mark.slow

@@ -25,7 +25,8 @@ With a plan name (`plan=` or `$GROK_PLAN`, e.g. "p1_weight_decay-quick") the swe
 recorded in `<results>/plans/<plan>.json`, which `grok status` reads without executing anything.
 
 A step cap (`$GROK_MAX_STEPS=N`, set by `grok run/book --max-steps N`) truncates every config of
-a sweep to at most N steps before anything runs (`capped`): the capped config is what trains,
+a sweep to at most N steps (and few evaluations) before anything runs (`capped`): the capped
+config is what trains,
 what names the results file (steps are part of its hash, so a capped result is never read as
 the full run's) and what the plan records; its results file says `max_steps` in its attrs.
 """
@@ -81,9 +82,16 @@ def max_steps() -> int | None:
     return cap
 
 
+CAPPED_LOG_POINTS = 3  # a truncated run evaluates at 0, a few early steps and its end, no more
+
+
 def capped(cfg, cap: int | None):
-    """`cfg` with at most `cap` steps (unchanged when cap is None or the budget is smaller)."""
-    return cfg if cap is None or cfg.steps <= cap else cfg.replace(steps=cap)
+    """`cfg` with at most `cap` steps and at most CAPPED_LOG_POINTS early log-spaced evaluations
+    (a capped run proves that the code runs; its evaluations on the full test set would cost
+    more than its steps); unchanged when cap is None or the budget is within it."""
+    if cap is None or cfg.steps <= cap:
+        return cfg
+    return cfg.replace(steps=cap, eval_log_points=min(cfg.eval_log_points, CAPPED_LOG_POINTS))
 
 
 # ------------------------------------------------------------------------------ files
