@@ -14,7 +14,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.installed
 LOCKVENV := .venv-lock
 
-.PHONY: install test book clean bench lock gpu-check
+.PHONY: install test test-paper book clean bench lock gpu-check
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -x tests
+
+# every chapter at the paper profile, each config cut to 10 steps (tests/test_paper_profile.py)
+test-paper: $(STAMP)
+	$(BIN)/python -m pytest -q -m paper tests
 
 book: $(STAMP)
 	$(BIN)/grok book --profile $(PROFILE)

@@ -1,6 +1,8 @@
 """The paper profile is known to run: every chapter executes at the paper's settings with every
 config truncated to a few steps (`grok book --profile paper --max-steps N`), and the truncation
-is visible in the results files and the ledger. Slow: a full book build."""
+is visible in the results files and the ledger. A full book build at the papers' model sizes:
+about 40 minutes on the 2-core CPU, so it is not in the default run (`pytest -m paper`, or
+`make test-paper`; `pytest -m slow -k paper` selects it too)."""
 from __future__ import annotations
 
 import json
@@ -16,6 +18,7 @@ CAP = 10
 
 
 @pytest.mark.slow
+@pytest.mark.paper
 def test_every_chapter_runs_at_the_paper_profile_with_a_step_cap(tmp_path):
     root = copy_sources(tmp_path / "paper_book")
     r = grok(root, "book", "--profile", "paper", "--max-steps", str(CAP), timeout=3600)
