@@ -33,6 +33,11 @@ def root(tmp_path):
     (["book", "--profile", "huge"], "valid: smoke, quick, paper"),
     (["book", "--jobs", "0"], "--jobs must be at least 1"),
     (["book", "--only", "P9"], "valid: parts Introduction, P1, P2, P3, P4; chapters intro_grokking"),
+    (["run", "intro_grokking", "--max-steps", "0"], "--max-steps must be at least 1"),
+    (["book", "--profile", "paper", "--max-steps", "-5"], "--max-steps must be at least 1"),
+    (["plan", "--profile", "huge"], "valid: smoke, quick, paper"),
+    (["plan", "no_such_chapter"], "unknown chapter or part 'no_such_chapter'"),
+    (["plan", "--max-steps", "0"], "--max-steps must be at least 1"),
 ])
 def test_bad_input_is_one_line_exit_2_and_runs_nothing(root, monkeypatch, capsys, args, expect):
     from grokcore.cli import main

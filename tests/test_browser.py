@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from bookfixture import smoke_book
+from grokcore.claims.ledger import CLAIMS
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # Appended to a copy of a page: once everything has loaded, report each image's decode state.
@@ -60,6 +61,48 @@ def test_page_loads_with_every_figure_in_chromium(tmp_path_factory, page):
     shot = root / "screenshots" / (target.stem + ".png")
     shot.parent.mkdir(exist_ok=True)
     chrome(exe, "--window-size=1200,2000", f"--screenshot={shot}", target.as_uri())
+    assert shot.exists() and shot.stat().st_size > 10_000
+    if os.environ.get("GROK_SCREENSHOTS"):
+        os.makedirs(os.environ["GROK_SCREENSHOTS"], exist_ok=True)
+        shutil.copy(shot, os.environ["GROK_SCREENSHOTS"])
+
+
+# Appended to the ledger page: once laid out, report the claims table's width, its container's
+# width and whether the page or any ancestor of the table scrolls sideways.
+WIDTHS = """<script>window.addEventListener("load", () => {
+  const t = document.querySelector("table.grok-ledger");
+  const box = t && (t.closest("article") || t.closest("main") || t.parentElement);
+  const scrolls = [];
+  for (let e = t && t.parentElement; e; e = e.parentElement)
+    if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible") scrolls.push(e.className || e.tagName);
+  const rows = t ? [...t.querySelectorAll("tr.claim")].map(r => r.getBoundingClientRect().height) : [];
+  document.title = "WIDTHS" + JSON.stringify(t ? {table: t.getBoundingClientRect().width, box: box.clientWidth,
+    page: document.documentElement.scrollWidth, view: window.innerWidth, scrolls, rows: rows.length,
+    tallest: Math.max(...rows), details: t.querySelectorAll("details").length} : null);
+});</script>"""
+
+
+@pytest.mark.slow
+def test_ledger_fits_the_content_column_at_1366_px(tmp_path_factory):
+    exe = browser()
+    root, r = smoke_book(tmp_path_factory)
+    assert r.returncode == 0, r.stdout[-3000:]
+    target = root / "_build" / "html" / "book" / "chapters" / "claims_ledger.html"
+    probe = target.with_name("_probe_" + target.name)
+    probe.write_text(target.read_text().replace("</body>", WIDTHS + "</body>"))
+    dom = chrome(exe, "--window-size=1366,768", "--virtual-time-budget=15000", "--dump-dom", probe.as_uri()).stdout
+    probe.unlink()
+    found = re.search(r"<title>WIDTHS(.*?)</title>", dom, re.S)
+    assert found, f"ledger page did not finish loading in Chromium: {dom[:500]}"
+    m = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert m is not None, "no claims table (table.grok-ledger) on the ledger page"
+    assert m["table"] <= m["box"] + 1, m          # the table fits its container
+    assert m["page"] <= m["view"] and not m["scrolls"], m  # nothing scrolls sideways
+    assert m["rows"] == m["details"] == len(CLAIMS), m   # every claim, each with its details
+    assert m["tallest"] < 60, m                           # one line per claim until opened
+    shot = root / "screenshots" / "ledger_1366.png"
+    shot.parent.mkdir(exist_ok=True)
+    chrome(exe, "--window-size=1366,768", f"--screenshot={shot}", target.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000
     if os.environ.get("GROK_SCREENSHOTS"):
         os.makedirs(os.environ["GROK_SCREENSHOTS"], exist_ok=True)

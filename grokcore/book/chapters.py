@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,10 +205,33 @@ def coerce(ch: Chapter, name: str, value):
     return one(value, default)
 
 
+def profile_label(profile: str, cap: int | None) -> str:
+    """The profile as pages, figures and the ledger name it: 'paper (max 50 steps)' under a
+    step cap, else the profile itself."""
+    return f"{profile} (max {cap} steps)" if cap else profile
+
+
+def split_label(label: str) -> tuple[str, int | None]:
+    """('paper', 50) from 'paper (max 50 steps)'; (label, None) from a plain profile."""
+    m = re.fullmatch(r"(\S+) \(max (\d+) steps\)", label or "")
+    return (m.group(1), int(m.group(2))) if m else (label, None)
+
+
+def step_cap() -> int | None:
+    """The step cap in force ($GROK_MAX_STEPS, set by --max-steps); BookError when malformed."""
+    from ..results.executors import max_steps
+    try:
+        return max_steps()
+    except ValueError as e:
+        raise BookError(str(e)) from None
+
+
 def compose(ch: Chapter, profile: str = "quick", overrides=()) -> dict:
     """The parameters a run uses: the notebook's defaults, then the profile's overrides from the
     chapter's .yml, then the user's (name, value) pairs. Only names that differ from the
-    notebook's defaults are returned (what papermill injects), plus `profile`."""
+    notebook's defaults are returned (what papermill injects), plus `profile`. Under a step cap
+    ($GROK_MAX_STEPS) `profile` is injected as its label, 'paper (max 50 steps)': the pages,
+    figure captions and ledger rows say so, and the chapter's stamp differs from an uncapped run."""
     if profile not in PROFILES:
         raise BookError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     out = {}
@@ -218,7 +242,7 @@ def compose(ch: Chapter, profile: str = "quick", overrides=()) -> dict:
             raise BookError(f"set the profile with --profile ({', '.join(PROFILES)}), not -p profile")
         out[k] = coerce(ch, k, v)
     if "profile" in ch.params:
-        out["profile"] = profile
+        out["profile"] = profile_label(profile, step_cap())
     return out
 
 

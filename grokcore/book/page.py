@@ -65,35 +65,100 @@ def glue(name: str, value, display: bool = False):
     return _glue(name, value, display=display)
 
 
+# The ledger's CSS: a table exactly as wide as the content column (fixed layout), one line per
+# claim (long values cut with an ellipsis), the full row in a <details> below its summary line.
+LEDGER_CSS = """
+.grok-ledger { width: 100% !important; max-width: 100%; table-layout: fixed !important; border-collapse: collapse;
+  font-size: 0.9em; }
+.grok-ledger th, .grok-ledger td { padding: 0.2em 0.4em; vertical-align: top; text-align: left; }
+.grok-ledger col.id { width: 15%; } .grok-ledger col.verdict { width: 20%; }
+.grok-ledger col.firm { width: 12%; } .grok-ledger col.values { width: 53%; }
+.grok-ledger tr.paper th { padding-top: 0.8em; border-bottom: 2px solid #ccc; font-size: 1.05em; white-space: normal; }
+.grok-ledger td.id { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.grok-ledger tr.claim td { border-bottom: 1px solid #eee; }
+.grok-ledger .badge-v { color: white; padding: 1px 6px; border-radius: 8px; white-space: nowrap; font-size: 0.9em; }
+.grok-ledger details > summary { cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.grok-ledger summary .v { display: inline-block; max-width: 44%; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
+.grok-ledger details[open] > summary .v { white-space: normal; max-width: none; display: inline; }
+.grok-ledger .more { margin: 0.3em 0 0.5em 1em; } .grok-ledger .more p { margin: 0 0 0.2em; overflow-wrap: anywhere; }
+.grok-ledger .more b { color: #555; }
+.grok-ledger td.firm { white-space: nowrap; }
+"""
+
+# Details shown when a column is present and not empty: (column, label). The lead's gate columns
+# (raw_verdict ... seed_offset) appear once the ledger table has them.
+LEDGER_DETAILS = (("claim", "claim"), ("paper_value", "paper"), ("our_value", "ours"), ("n_seeds", "seeds"),
+                  ("profile", "profile"), ("raw_verdict", "rule's verdict before gates"),
+                  ("raw_firmness", "its firmness"), ("gate", "regime gate"), ("overrides", "parameters changed"),
+                  ("seed_offset", "seed offset"), ("spread", "resamples"), ("seeds_to_firm", "seeds to firm up"),
+                  ("note", "note"))
+
+
+def _present(v) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and str(v) != ""
+
+
 def ledger_html(table, fragile: float = 0.8) -> str:
-    """The claims ledger as an HTML table: claim (linked to its chapter), the paper's value, our
-    value with its 95% CI, seeds, the verdict as a coloured badge, firmness (marked fragile
-    below `fragile`, with the seeds that would firm it up) and the note."""
+    """The claims ledger as an HTML table that fits the content column, grouped by paper: claim
+    id (linked to its chapter), the verdict as a coloured badge, firmness (marked fragile below
+    `fragile`, or where the table's `fragile` column says so), and ours against the paper's value
+    on one line; a <details> under that line holds the full claim, the values with their CI,
+    seeds, profile, the gate columns when the table has them, and the note."""
     import html
 
     from ..claims.rules import fmt
     from .plots import VERDICT_COLORS
 
     def cell(v):
-        return "" if v is None or (isinstance(v, float) and v != v) else html.escape(str(v))
+        if isinstance(v, float) and v == int(v) and abs(v) < 1e15:
+            v = int(v)
+        return html.escape(fmt(v) if isinstance(v, float) else str(v)) if _present(v) else ""
+
+    def ci(r):
+        lo, hi = r.get("ci_low"), r.get("ci_high")
+        return f" [{fmt(lo)}, {fmt(hi)}]" if _present(lo) and _present(hi) else ""
+
+    def firmness(r):
+        f = r.get("firmness")
+        if not _present(f):
+            return ""
+        weak = bool(r["fragile"]) if _present(r.get("fragile")) else float(f) < fragile
+        return f"{float(f):.0%}" + (' <b title="fewer resamples than the threshold agree">fragile</b>' if weak else "")
+
+    def details(r):
+        items = []
+        for col, label in LEDGER_DETAILS:
+            v = r.get(col)
+            if col == "our_value" and _present(v):
+                items.append(f"<p><b>{label}:</b> {cell(v)}{html.escape(ci(r))}</p>")
+            elif _present(v) and not (col in ("gate", "overrides", "seed_offset") and str(v) in ("False", "0")):
+                items.append(f"<p><b>{label}:</b> {cell(v)}</p>")
+        return '<div class="more">' + "".join(items) + "</div>"
+
     rows = []
-    for r in table.to_dict("records"):
-        badge = (f'<span style="background:{VERDICT_COLORS.get(r["verdict"], "#888")};color:white;'
-                 f'padding:1px 6px;border-radius:8px;white-space:nowrap">{html.escape(r["verdict"])}</span>')
-        ci = "" if r.get("ci_low") is None or r["ci_low"] != r["ci_low"] else f' [{fmt(r["ci_low"])}, {fmt(r["ci_high"])}]'
-        firm = r.get("firmness")
-        if firm is None or firm != firm:
-            firm_txt = ""
-        else:
-            firm_txt = f"{float(firm):.0%}"
-            if float(firm) < fragile:
-                firm_txt += " <b>fragile</b>" + (f" (needs {cell(r.get('seeds_to_firm'))} seeds)"
-                                                 if r.get("seeds_to_firm") else "")
-        seeds = "" if r.get("n_seeds") is None or r["n_seeds"] != r["n_seeds"] else str(int(r["n_seeds"]))
-        rows.append(f'<tr><td><a href="{r["chapter"]}.html">{cell(r["claim_id"])}</a><br>'
-                    f'<small>{cell(r["claim"])}</small></td><td>{cell(r["paper_value"])}</td>'
-                    f'<td>{cell(r["our_value"])}{ci}</td><td>{seeds}</td><td>{badge}</td>'
-                    f'<td>{firm_txt}</td><td><small>{cell(r["note"])}</small></td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("claim", "paper", "ours [95% CI]", "seeds", "verdict",
-                                             "firmness", "note"))
-    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    records = table.to_dict("records")
+    for paper in dict.fromkeys(r["paper"] for r in records):
+        group = [r for r in records if r["paper"] == paper]
+        counts = {}
+        for r in group:
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        tally = ", ".join(f"{n} {v.replace(' at this profile', '')}" for v, n in counts.items())
+        rows.append(f'<tr class="paper"><th colspan="4">{html.escape(str(paper))} '
+                    f'<small>({len(group)} claims: {html.escape(tally)})</small></th></tr>')
+        for r in group:
+            v = r["verdict"]
+            badge = (f'<span class="badge-v" title="{html.escape(v)}" style="background:'
+                     f'{VERDICT_COLORS.get(v, "#888")}">{html.escape(v.replace(" at this profile", ""))}</span>')
+            ours = cell(r.get("our_value")) or "–"
+            summary = (f'<span class="v"><b>ours</b> {ours}{html.escape(ci(r))}</span> · '
+                       f'<span class="v"><b>paper</b> {cell(r.get("paper_value"))}</span>')
+            rows.append(f'<tr class="claim" id="claim-{html.escape(r["claim_id"])}">'
+                        f'<td class="id"><a href="{html.escape(str(r["chapter"]))}.html">{cell(r["claim_id"])}</a></td>'
+                        f'<td>{badge}</td><td class="firm">{firmness(r)}</td>'
+                        f'<td><details><summary>{summary}</summary>{details(r)}</details></td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "verdict", "firmness", "ours vs paper (click for details)"))
+    cols = "".join(f'<col class="{c}">' for c in ("id", "verdict", "firm", "values"))
+    return (f"<style>{LEDGER_CSS}</style>"
+            f'<table class="grok-ledger"><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')

@@ -40,8 +40,12 @@ def tidy_tables():
 
 
 def caption(profile: str, n_seeds: int, chapter: str, extra: str = "") -> str:
-    """The line every figure carries: profile, seed count and the command that reruns it."""
-    text = f"Profile: {profile}; {n_seeds} seeds per configuration. Rerun: grok run {chapter} --profile {profile}"
+    """The line every figure carries: profile (with its step cap, if any), seed count and the
+    command that reruns it."""
+    from .chapters import split_label
+    name, cap = split_label(profile)
+    rerun = f"grok run {chapter} --profile {name}" + (f" --max-steps {cap}" if cap else "")
+    text = f"Profile: {profile}; {n_seeds} seeds per configuration. Rerun: {rerun}"
     return text + (f" {extra}" if extra else "")
 
 

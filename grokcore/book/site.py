@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .cells import merge_parameters
+from .packages import write_packages_md
 from .chapters import LEDGER, Chapter, ChapterFailed, Paths, _stale, find_root
 from .execute import execute, write_timings_md
 from .failed import mark_pages
@@ -56,10 +58,13 @@ def build_html(root=None, log=print) -> Path:
     p = Paths(Path(root) if root else find_root())
     write_claims_csv(p.root)
     write_timings_md(p.root)
+    write_packages_md(p.root)
     ledger_nb = p.notebooks / f"{LEDGER}.ipynb"
     if ledger_nb.exists():
         ledger = Chapter(LEDGER, "Claims ledger", "", [], {}, ledger_nb)
         execute(ledger, {}, p.root, progress=False)
+    for nb in sorted(p.chapters.glob("*.ipynb")):  # one parameters cell per page (book.cells)
+        merge_parameters(nb)
     p.build.mkdir(parents=True, exist_ok=True)
     toc_file = p.build / "_toc.yml"
     toc_file.write_text(yaml.safe_dump(pruned_toc(p.root), sort_keys=False))

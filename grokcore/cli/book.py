@@ -38,6 +38,7 @@ def register(sub):
                    help="override a parameter of the chapter's parameters cell (repeatable)")
     r.add_argument("--no-build", action="store_true", help="execute only; do not rebuild the HTML")
     _add_seed_offset(r)
+    add_max_steps(r)
     add_executor_args(r)
     r.set_defaults(func=cmd_run)
 
@@ -60,6 +61,7 @@ def register(sub):
                    help="execute only these chapters or parts (e.g. P3, or p3_fraction); the HTML "
                    "is still built from every executed chapter")
     _add_seed_offset(b)
+    add_max_steps(b)
     add_executor_args(b)
     b.set_defaults(func=cmd_book)
 
@@ -88,6 +90,19 @@ def _overrides(ch, profile: str, params: dict) -> dict:
     """The parameters that differ from the profile's: what a ledger row must say it ran with."""
     base = chapters.compose(ch, profile)
     return {k: v for k, v in params.items() if k != "profile" and base.get(k, ch.params.get(k)) != v}
+def add_max_steps(parser) -> None:
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+                        help="train every config for at most N steps (sets $GROK_MAX_STEPS): the profile's "
+                        "settings, truncated; pages and the ledger read e.g. 'paper (max N steps)'")
+
+
+def apply_max_steps(args) -> None:
+    """Export --max-steps as $GROK_MAX_STEPS (the chapters' kernels inherit it); check either."""
+    if args.max_steps is not None:
+        if args.max_steps < 1:
+            fail(f"--max-steps must be at least 1, got {args.max_steps}")
+        os.environ["GROK_MAX_STEPS"] = str(args.max_steps)
+    _checked(chapters.step_cap)
 
 
 def _checked(fn, *a, **k):
@@ -99,6 +114,7 @@ def _checked(fn, *a, **k):
 
 def cmd_run(args):
     root = _checked(chapters.find_root)
+    apply_max_steps(args)
     ch = _checked(chapters.get_chapter, args.chapter, root)
     params = _checked(chapters.compose, ch, args.profile, args.param)
     _checked(validate.check, ch, params)
@@ -138,6 +154,7 @@ def cmd_book(args):
         fail(f"--jobs must be at least 1, got {args.jobs}")
     _apply_seed_offset(args)
     os.environ.pop("GROK_OVERRIDES", None)                # the book runs each profile as it is
+    apply_max_steps(args)
     apply_executor_args(args)
     t0 = time.perf_counter()
     try:

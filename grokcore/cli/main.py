@@ -13,6 +13,7 @@ from ..core.models import MODELS
 from ..core.optim import OPTIMIZERS
 from ..core.tasks import IMAGE_TASKS, TASKS
 from . import book as book_cmds
+from . import plan as plan_cmds
 from . import status as status_cmds
 from .common import Parser, csv_of, fail, parse_seeds, str_list
 
@@ -154,6 +155,7 @@ def main(argv=None):
     add_train(sub)
     book_cmds.register(sub)
     status_cmds.register(sub)
+    plan_cmds.register(sub)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

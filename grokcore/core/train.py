@@ -20,6 +20,7 @@ import torch.nn.functional as F
 import xarray as xr
 
 from .config import MEMBER_FIELDS, RunConfig, validate
+from .env import lock_hash
 from .metrics import eval_steps, feature_rank, grok_times, param_norms, penalty
 from .models import build_model
 from .optim import EnsembleOptimizer, clip_grad_norms
@@ -262,6 +263,7 @@ def _to_dataset(cfg, members, records, ranks, steps, diverged, dev, wall, model_
     ds.attrs.update({
         "config": cfg.canonical_json(), "config_hash": cfg.hash(), "dtype": cfg.dtype,
         "loss_dtype": cfg.loss_dtype, "device": str(dev), "versions": json.dumps(_versions()),
+        "lock_hash": lock_hash(),
         "wall_time_s": wall, "model_steps": int(model_steps),
         "model_steps_per_s": model_steps / wall if wall > 0 else math.nan,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -23,6 +23,12 @@ job leaves no results file; rerunning the same sweep redoes only what is missing
 
 With a plan name (`plan=` or `$GROK_PLAN`, e.g. "p1_weight_decay-quick") the sweep's configs are
 recorded in `<results>/plans/<plan>.json`, which `grok status` reads without executing anything.
+
+A step cap (`$GROK_MAX_STEPS=N`, set by `grok run/book --max-steps N`) truncates every config of
+a sweep to at most N steps (and few evaluations) before anything runs (`capped`): the capped
+config is what trains,
+what names the results file (steps are part of its hash, so a capped result is never read as
+the full run's) and what the plan records; its results file says `max_steps` in its attrs.
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ import pandas as pd
 
 from ..core.config import seed_offset, with_seed_offset
 from . import store
+from ..core.env import lock_hash
 from ._atomic import write_json as _write_json
 from .kinds import KINDS, config_from, job_spec, kind_of
 
@@ -59,6 +66,33 @@ class SweepIncomplete(RuntimeError):
         lines.append("The other jobs finished and are stored; rerun the same command to retry "
                      "only the missing ones.")
         super().__init__("\n".join(lines))
+
+
+# ------------------------------------------------------------------------------ step cap
+def max_steps() -> int | None:
+    """The step cap from $GROK_MAX_STEPS (a positive integer), None when unset or empty."""
+    text = os.environ.get("GROK_MAX_STEPS", "").strip()
+    if not text:
+        return None
+    try:
+        cap = int(text)
+    except ValueError:
+        cap = 0
+    if cap < 1:
+        raise ValueError(f"GROK_MAX_STEPS must be a positive integer, got {text!r}")
+    return cap
+
+
+CAPPED_LOG_POINTS = 3  # a truncated run evaluates at 0, a few early steps and its end, no more
+
+
+def capped(cfg, cap: int | None):
+    """`cfg` with at most `cap` steps and at most CAPPED_LOG_POINTS early log-spaced evaluations
+    (a capped run proves that the code runs; its evaluations on the full test set would cost
+    more than its steps); unchanged when cap is None or the budget is within it."""
+    if cap is None or cfg.steps <= cap:
+        return cfg
+    return cfg.replace(steps=cap, eval_log_points=min(cfg.eval_log_points, CAPPED_LOG_POINTS))
 
 
 # ------------------------------------------------------------------------------ files
@@ -172,6 +206,9 @@ def execute_job(spec: str, root: str, device: str = "auto", progress: bool = Fal
         ds = kind.train(cfg, device, progress)
         if "diverged" in ds and bool(ds["diverged"].all()):
             raise FloatingPointError(f"all {ds.sizes['member']} members diverged (non-finite loss)")
+        ds.attrs.setdefault("lock_hash", lock_hash())
+        if job.get("max_steps"):
+            ds.attrs["max_steps"] = int(job["max_steps"])
         store.save(ds, path)
         rec.update(state="done", wall_s=round(time.perf_counter() - t0, 3),
                    model_steps_per_s=float(ds.attrs.get("model_steps_per_s", 0)))
@@ -327,9 +364,15 @@ def run_many(cfgs, root=None, device: str = "auto", progress: bool = True, execu
     replication ($GROK_SEED_OFFSET=K) every config's seeds are moved by K first
     (`core.config.with_seed_offset`), so the same chapter code runs disjoint seeds. Failed jobs,
     including those whose members all diverged: SweepIncomplete after all others finished
-    (allow_missing=True: None in their place and a warning)."""
-    k = seed_offset()
-    cfgs = [with_seed_offset(c, k) for c in cfgs]
+    (allow_missing=True: None in their place and a warning). Under a step cap ($GROK_MAX_STEPS)
+    every config is first truncated to it (`capped`). With $GROK_PLAN_RECORD (set by `grok plan`)
+    the configs asked for, before any cap, are appended to that JSON-lines file."""
+    cfgs = list(cfgs)
+    if os.environ.get("GROK_PLAN_RECORD"):
+        with open(os.environ["GROK_PLAN_RECORD"], "a") as f:
+            f.writelines(job_spec(c) + "\n" for c in cfgs)
+    cap, k = max_steps(), seed_offset()
+    cfgs = [capped(with_seed_offset(c, k), cap) for c in cfgs]
     root = str(store.check_writable(root).resolve())
     plan = plan or os.environ.get("GROK_PLAN")
     if plan:

@@ -4,6 +4,7 @@ problem (`LinearConfig`) take the same path: store, executor, job record, plan."
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,10 +45,12 @@ def kind_of(cfg) -> Kind:
 
 
 def job_spec(cfg, force: bool = False, executor: str = "local") -> str:
-    """What a worker receives: the kind, the config, whether to retrain a stored result and
-    the executor that sent it (kept in the job record)."""
+    """What a worker receives: the kind, the config, whether to retrain a stored result, the
+    executor that sent it (kept in the job record) and the step cap it ran under
+    ($GROK_MAX_STEPS, recorded in the results file)."""
+    cap = os.environ.get("GROK_MAX_STEPS", "").strip()
     return json.dumps({"kind": kind_of(cfg).name, "config": cfg.to_dict(), "force": bool(force),
-                       "executor": executor})
+                       "executor": executor, "max_steps": int(cap) if cap.isdigit() else None})
 
 
 def config_from(kind: str, config: dict):
