@@ -53,7 +53,7 @@ def execute(ch: Chapter, params: dict, root=None, progress: bool = True) -> floa
     _env(p)
     for d in (p.chapters, p.claims, p.data, p.extra):
         d.mkdir(parents=True, exist_ok=True)
-    stage = p.build / "exec" / ch.name
+    stage = p.build / "exec" / (f"{ch.name}-offset-{p.offset}" if p.offset else ch.name)
     shutil.rmtree(stage, ignore_errors=True)
     for d in ("claims", "data"):
         (stage / d).mkdir(parents=True)
