@@ -1,7 +1,7 @@
 """The paper profile is known to run: every chapter executes at the paper's settings with every
 config truncated to a few steps (`grok book --profile paper --max-steps N`), and the truncation
 is visible in the results files and the ledger. A full book build at the papers' model sizes:
-about 40 minutes on the 2-core CPU, so it is not in the default run (`pytest -m paper`, or
+86 minutes of chapter time on the shared 2-core CPU, so it is not in the default run (`pytest -m paper`, or
 `make test-paper`; `pytest -m slow -k paper` selects it too)."""
 from __future__ import annotations
 

@@ -237,7 +237,7 @@ def _dur(s: float) -> str:
 
 
 def _num(x: float) -> str:
-    for unit, v in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+    for unit, v in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= v:
             return f"{x / v:.3g}{unit}"
     return f"{x:.3g}"
