@@ -26,7 +26,7 @@ def tiny_chapter(root):
             "from grokcore.claims import ledger\n"
             "publish_results('tiny', {'x': xr.Dataset({'steps': ('i', [steps])})})\n"
             "ledger.record_claims('tiny', profile, [{'claim_id': 'P1-depth', 'verdict': 'reproduced',\n"
-            "                                        'firmness': 1.0, 'our_value': str(steps)}])"),
+            "                                        'firmness': 1.0, 'raw_verdict': 'reproduced', 'our_value': str(steps)}])"),
         nbformat.v4.new_code_cell("assert steps < 100, f'steps {steps} is more than this chapter takes'")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "notebooks" / "tiny.ipynb")
