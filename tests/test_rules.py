@@ -278,4 +278,4 @@ def test_rows_carry_overrides_and_seed_offset_and_a_replication_sits_beside_the_
     assert L.replication_offsets() == [100]
     t = L.replication(100).set_index("claim_id")
     assert t.loc["P3-frac", "default"] == rules.REPRODUCED and t.loc["P3-frac", "replication"] == rules.NOT
-    assert not t.loc["P3-frac", "agree"]
+    assert not t.loc["P3-frac", "agree"] and t["agree"].isna().sum() == len(t) - 1   # the rest: not run

@@ -147,13 +147,16 @@ def replication_offsets(folder=None) -> list[int]:
 
 def replication(offset: int, folder=None) -> pd.DataFrame:
     """Per claim, the default build's verdict beside the replication's (seeds moved by `offset`),
-    and whether they agree (a fragile verdict is inconclusive on its side)."""
+    and whether they agree (a fragile verdict is inconclusive on its side; NaN where either side
+    has not run the claim)."""
     base = Path(folder) if folder else claims_dir(0)
     a = ledger(base).set_index("claim_id")
     b = ledger(base / f"offset-{offset}").set_index("claim_id")
     out = pd.DataFrame({"paper": a["paper"], "default": a["verdict"], "default_raw": a["raw_verdict"],
                         "replication": b["verdict"], "replication_raw": b["raw_verdict"]})
-    out["agree"] = out["default"] == out["replication"]
+    ran = (a["note"] != "not yet run") & (b["note"] != "not yet run")
+    out["agree"] = (out["default"] == out["replication"]).where(ran)   # NaN: not run on both sides
+    out.loc[b["note"] == "not yet run", "replication"] = "not yet run"
     return out.reset_index()
 
 
