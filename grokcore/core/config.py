@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, fields
 
 # Fields that may vary per member (a scalar or a tuple of values).
 MEMBER_FIELDS = ("lr", "wd", "l1", "l2", "nuclear", "init_scale")
+# Fields added after results were stored: left out of the canonical form (and so of the hash)
+# while at these defaults, so every earlier config keeps its hash and its results file.
+LATE_DEFAULTS = {"retire": ""}
 
 
 class ConfigError(ValueError):
@@ -78,6 +81,9 @@ class RunConfig:
     feature_rank: bool = False   # log per-layer feature rank at evaluation steps
     probe_size: int = 512        # test examples used for feature metrics
     save_params: bool = False    # store the final parameters (param_<name>, dims member, ...)
+    retire: str = ""             # name in grokcore.core.retire.RETIRE: when a finished member leaves the
+    #                              ensemble ('grokked': T_grok plus the stop_margin window, or diverged;
+    #                              'diverged'); its curves end there (NaN after). '' = train all to the end
 
     def __post_init__(self):
         # Normalise member fields and seeds to tuples so the hash does not depend on spelling.
@@ -114,7 +120,8 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     def canonical_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        d = {k: v for k, v in self.to_dict().items() if LATE_DEFAULTS.get(k, ...) != v}
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     def hash(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
@@ -133,6 +140,7 @@ def validate(cfg: RunConfig) -> None:
     """Raise ConfigError with a one-line message for a config that cannot run."""
     from .models import ACTIVATIONS, MODELS
     from .optim import OPTIMIZERS
+    from .retire import RETIRE
     from .tasks import TASKS, IMAGE_TASKS, is_prime
 
     def choice(name, value, valid):
@@ -155,6 +163,7 @@ def validate(cfg: RunConfig) -> None:
     if cfg.init == "gpt2" and cfg.model != "transformer":
         raise ConfigError(f"init 'gpt2' is for the transformer; model {cfg.model!r} takes init 'torch'")
     choice("loss", cfg.loss, ("ce", "mse"))
+    choice("retire", cfg.retire, RETIRE)
     choice("dtype", cfg.dtype, ("float32", "float64"))
     choice("loss_dtype", cfg.loss_dtype, ("float32", "float64"))
     if cfg.task in TASKS:

@@ -23,6 +23,7 @@ from .config import MEMBER_FIELDS, RunConfig, validate
 from .env import lock_hash
 from .metrics import eval_steps, feature_rank, grok_times, param_norms, penalty
 from .models import build_model
+from . import retire
 from .optim import EnsembleOptimizer, clip_grad_norms
 from .tasks import make_data
 
@@ -63,6 +64,9 @@ class MemberNoise:
         return torch.stack([torch.randn(p.shape[1:], generator=g, device=self.device, dtype=p.dtype)
                             for g in self.gens])
 
+    def keep(self, keep: list[int]):
+        self.gens = [self.gens[i] for i in keep]
+
 
 class Batcher:
     """Per-member minibatches: each member draws its own epoch permutations from a generator
@@ -91,6 +95,14 @@ class Batcher:
         if d.per_member:
             return d.x_train[self.rows, idx], d.y_train[self.rows, idx]
         return d.x_train[idx], d.y_train[idx]
+
+    def keep(self, keep: list[int]):
+        """Keep the streams of the members at positions `keep` (the rest retired)."""
+        if not self.full:
+            self.gens = [self.gens[i] for i in keep]
+            self.rows = self.rows[:len(keep)]
+            if hasattr(self, "perm"):
+                self.perm = self.perm[torch.as_tensor(keep, device=self.perm.device)]
 
 
 @torch.no_grad()
@@ -141,9 +153,13 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     schedule = eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points)
     width = max(cfg.width, cfg.d_mlp if cfg.model == "transformer" else 0, 1)
     chunk = max(256, int(2 ** 24 // (E * width * (3 if cfg.model == "transformer" else 1))))
-    alive = torch.ones(E, dtype=torch.bool, device=dev)
+    alive = torch.ones(E, dtype=torch.bool, device=dev)  # over the members still in the ensemble
+    active = np.arange(E)  # their positions in `members`; retired members leave both
     records, ranks, steps_done = [], [], []
     grokked_at = np.full(E, np.nan)
+    diverged = np.zeros(E, dtype=bool)
+    kept = {}  # save_params: name -> (E, ...) parameters, retired members' filled at retirement
+    member_steps = 0
 
     def record(step):
         with torch.no_grad():
@@ -151,20 +167,32 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
             m.update(param_norms(model))
             if cfg.feature_rank:
                 probe = data.x_test[..., :cfg.probe_size, :]
-                ranks.append(torch.stack([feature_rank(f) for f in model.features(probe)], 1).cpu())
+                r = torch.stack([feature_rank(f) for f in model.features(probe)], 1).cpu().numpy()
+                ranks.append(retire.scatter(r, active, E))
         dead = ~alive
-        row = {k: torch.where(dead, torch.nan, v.to(torch.float64)).cpu().numpy() for k, v in m.items()}
+        row = {k: retire.scatter(torch.where(dead, torch.nan, v.to(torch.float64)).cpu().numpy(), active, E)
+               for k, v in m.items()}
         records.append(row)
         steps_done.append(step)
         ok = (row["test_acc"] >= cfg.threshold) & (row["train_acc"] >= cfg.threshold)
         grokked_at[np.isnan(grokked_at) & ok] = step
         return row
 
+    def settle(rows):
+        """Record the diverged flags (and parameters) of the members at positions `rows`."""
+        diverged[active[rows]] = ~alive.cpu().numpy()[rows]
+        if cfg.save_params:
+            for name, p in model.named_parameters():
+                kept.setdefault(name, np.zeros((E,) + tuple(p.shape[1:]), np.float64 if cfg.dtype == "float64"
+                                               else np.float32))[active[rows]] = p.detach()[rows].cpu().numpy()
+
+    condition = retire.RETIRE[cfg.retire]
     bar = _progress(cfg, E, progress)
     record(0)
     next_eval = 1
     step = 0
     for step in range(1, cfg.steps + 1):
+        member_steps += len(active)
         xb, yb = batcher(step)
         logits = model(xb)
         total = per_member_loss(logits, yb, cfg.loss, loss_dtype)
@@ -189,19 +217,37 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
             next_eval += 1
             row = record(step)
             bar.update(step - bar.n)
-            n_alive = int(alive.sum())
             done = ~np.isnan(grokked_at)
             test = row["test_acc"][np.isfinite(row["test_acc"])]
             bar.set_postfix(grokked=f"{int(done.sum())}/{E}", test=f"{np.median(test):.3f}" if test.size else "nan")
-            if _should_stop(cfg, alive, done, grokked_at, step, n_alive):
+            live = np.zeros(E, dtype=bool)
+            live[active[alive.cpu().numpy()]] = True
+            if _should_stop(cfg, live, done, grokked_at, step):
                 break
+            if condition is not None:
+                out = condition(cfg, step, grokked_at[active], alive.cpu().numpy())
+                if out.any():
+                    settle(np.flatnonzero(out))
+                    left = np.flatnonzero(~out)
+                    if not left.size:
+                        active = active[left]
+                        break
+                    keep = torch.as_tensor(left, device=dev)
+                    params = retire.keep_members(model, opt, keep)
+                    retire.keep_data(data, keep)
+                    batcher.keep(left.tolist())
+                    for noise in (grad_noise, param_noise):
+                        if noise is not None:
+                            noise.keep(left.tolist())
+                    coef = {k: v[keep] for k, v in coef.items()}
+                    alive, active = alive[keep], active[left]
     bar.close()
     wall = time.perf_counter() - t0
-    ds = _to_dataset(cfg, members, records, ranks, steps_done, (~alive).cpu().numpy(), dev, wall, step * E)
-    if cfg.save_params:
-        for name, p in model.named_parameters():
-            dims = ("member",) + tuple(f"{name}_{i}" for i in range(p.dim() - 1))
-            ds[f"param_{name}"] = (dims, p.detach().cpu().numpy())
+    settle(np.arange(len(active)))
+    ds = _to_dataset(cfg, members, records, ranks, steps_done, diverged, dev, wall, member_steps)
+    for name, values in kept.items():
+        dims = ("member",) + tuple(f"{name}_{i}" for i in range(values.ndim - 1))
+        ds[f"param_{name}"] = (dims, values)
     return ds
 
 
@@ -222,12 +268,12 @@ def model_from_dataset(ds: xr.Dataset, device: str = "cpu"):
     return model
 
 
-def _should_stop(cfg, alive, done, grokked_at, step, n_alive) -> bool:
-    if n_alive == 0:
+def _should_stop(cfg, live, done, grokked_at, step) -> bool:
+    """live, done, grokked_at: (E,) over all members; live = in the ensemble and finite."""
+    if not live.any():
         return True
     if not cfg.early_stop:
         return False
-    live = alive.cpu().numpy()
     if not done[live].all():
         return False
     last = np.nanmax(grokked_at[live])
@@ -254,7 +300,7 @@ def _to_dataset(cfg, members, records, ranks, steps, diverged, dev, wall, model_
     data_vars = {k: (dims, np.stack([r[k] for r in records], axis=1)) for k in CURVES}
     data_vars["diverged"] = (("member",), diverged.astype(np.int8))
     if ranks:
-        data_vars["feature_rank"] = (("member", "step", "layer"), np.stack([r.numpy() for r in ranks], 1))
+        data_vars["feature_rank"] = (("member", "step", "layer"), np.stack(ranks, 1))
     coords = {"member": np.arange(len(members)), "step": np.array(steps)}
     for k in ("seed", "split_seed") + MEMBER_FIELDS:
         coords[k] = ("member", np.array([m[k] for m in members]))
