@@ -35,6 +35,29 @@ def test_folded_first_layer_equals_embed_then_matmul():
             assert torch.allclose(g1, g2, atol=1e-9), combine
 
 
+def test_pair_sum_shared_backward_equals_flat_index_add_and_plain_gathers():
+    """With tokens shared by all members the table gradient adds along the token dim of
+    (E, 2V, d): bit-identical to the flat index_add over (E*2V, d) used for per-member tokens, and
+    equal to the gradient of two plain gathers and an add (issue 36)."""
+    from grokcore.core.layers import pair_sum
+    torch.manual_seed(0)
+    E, V, d, N = 3, 13, 8, 40
+    tokens = torch.randint(0, V, (N, 2))
+    Ta, Tb = (torch.randn(E, V, d, requires_grad=True) for _ in range(2))
+    w = torch.randn(E, N, d)
+    grads = []
+    for x in (tokens, tokens.expand(E, N, 2)):  # shared path, then the per-member (flat) path
+        out = pair_sum(x, Ta, Tb)
+        ga, gb = torch.autograd.grad((out * w).sum(), (Ta, Tb))
+        grads.append((out, ga, gb))
+    for a, b in zip(*grads):
+        assert torch.equal(a, b)
+    plain = eembed(tokens[:, :1], Ta)[:, :, 0] + eembed(tokens[:, 1:], Tb)[:, :, 0]
+    assert torch.allclose(grads[0][0], plain)
+    for g, ref in zip(grads[0][1:], torch.autograd.grad((plain * w).sum(), (Ta, Tb))):
+        assert torch.allclose(g, ref, atol=1e-5)
+
+
 def test_last_position_only_transformer_equals_full_computation():
     """depth 1 without LayerNorm takes the per-token tables; depth 2 and pre-LN take the
     last-position-only path. Values and gradients match the full computation, with one

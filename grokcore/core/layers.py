@@ -117,25 +117,33 @@ def eembed(tokens: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
 class _PairSum(torch.autograd.Function):
     """T_a[a] + T_b[b] for every example and member in one fused gather (embedding_bag), with a
     backward of two index_adds into the stacked tables: about 1.6x faster on CPU than two
-    index_selects and an add under autograd (their backward also materialises the sum's grads)."""
+    index_selects and an add under autograd (their backward also materialises the sum's grads).
+    With tokens shared by all members (`shared`: (N, 2) rows into one member's 2V table rows) the
+    backward adds along the token dim of (E, 2V, d) for all members at once: the same sums in the
+    same order as the flat (E*2V, d) index_add, which PyTorch runs as a parallel scatter on CPU,
+    2-10x slower (measured at 1 and 2 threads, issue 36)."""
 
     @staticmethod
-    def forward(ctx, Ta, Tb, rows):
+    def forward(ctx, Ta, Tb, rows, shared):
         E, V, d = Ta.shape
-        ctx.save_for_backward(rows)
+        ctx.save_for_backward(rows, shared)
         ctx.shape = (E, V, d)
         table = torch.cat([Ta, Tb], 1).reshape(E * 2 * V, d)
         return F.embedding_bag(rows, table, mode="sum").view(E, -1, d)
 
     @staticmethod
     def backward(ctx, grad):
-        (rows,) = ctx.saved_tensors
+        rows, shared = ctx.saved_tensors
         E, V, d = ctx.shape
-        g = grad.reshape(-1, d)
-        gt = torch.zeros(E * 2 * V, d, dtype=grad.dtype, device=grad.device)
-        gt.index_add_(0, rows[:, 0], g).index_add_(0, rows[:, 1], g)
-        gt = gt.view(E, 2 * V, d)
-        return gt[:, :V], gt[:, V:], None
+        if shared.numel():
+            gt = torch.zeros(E, 2 * V, d, dtype=grad.dtype, device=grad.device)
+            gt.index_add_(1, shared[:, 0], grad).index_add_(1, shared[:, 1], grad)
+        else:
+            g = grad.reshape(-1, d)
+            gt = torch.zeros(E * 2 * V, d, dtype=grad.dtype, device=grad.device)
+            gt.index_add_(0, rows[:, 0], g).index_add_(0, rows[:, 1], g)
+            gt = gt.view(E, 2 * V, d)
+        return gt[:, :V], gt[:, V:], None, None
 
 
 def pair_sum(tokens: torch.Tensor, Ta: torch.Tensor, Tb: torch.Tensor) -> torch.Tensor:
@@ -145,9 +153,10 @@ def pair_sum(tokens: torch.Tensor, Ta: torch.Tensor, Tb: torch.Tensor) -> torch.
     # row of (member e, operand j, token t) in the stacked tables: 2V*e + V*j + t; built with arange
     # on the device, as a copy of a host list would be a blocking transfer every step on CUDA
     dev = tokens.device
-    base = 2 * V * torch.arange(E, device=dev).view(E, 1, 1) + V * torch.arange(2, device=dev)
-    rows = tokens.expand(E, *tokens.shape[-2:]) + base
-    return _PairSum.apply(Ta, Tb, rows.reshape(-1, 2))
+    within = tokens + V * torch.arange(2, device=dev)  # operand j's token t: row V*j + t of a member
+    rows = within.expand(E, *tokens.shape[-2:]) + 2 * V * torch.arange(E, device=dev).view(E, 1, 1)
+    shared = within.contiguous() if tokens.dim() == 2 else tokens.new_empty(0)
+    return _PairSum.apply(Ta, Tb, rows.reshape(-1, 2), shared)
 
 
 def eembed_onehot(tokens: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

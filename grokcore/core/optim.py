@@ -64,14 +64,19 @@ class EnsembleOptimizer:
 
     @torch.no_grad()
     def step(self, alive: torch.Tensor, lr_scale: float = 1.0):
-        """One update. alive: (E,) bool. Dead members get lr 0 (a zero update) and their
-        non-finite gradients are zeroed in place, so their optimizer state stays finite."""
+        """One update. alive: (E,) bool; live members' gradients must be finite. Dead members get
+        lr 0 (a zero update) and their non-finite gradients are zeroed in place, so their
+        optimizer state stays finite."""
         self.t += 1
         lr = self.lr * (alive * lr_scale)
+        # live members' gradients are finite (the trainer checks their norms): with every member
+        # live the pass that zeroes non-finite values changes nothing (checked on the CPU only,
+        # where reading `alive` does not wait on a device)
+        clean = alive.device.type == "cpu" and bool(alive.all())
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = p.grad.nan_to_num_(0.0, 0.0, 0.0)
+            g = p.grad if clean else p.grad.nan_to_num_(0.0, 0.0, 0.0)
             self.update(self, state, p, g, _view(lr, p), _view(self.wd, p))
 
 
