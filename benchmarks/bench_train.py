@@ -1,11 +1,13 @@
 """Model-steps per second: grokcore's batched ensemble vs a plain per-model PyTorch loop.
 
-Both train the same configs and seeds for the same number of steps, full batch, evaluating
-every k steps, alternating plain/grokcore `--repeats` times; the medians and their ratio are
-printed. E plain models are trained one after another (as public code does), so the plain
+Both train the same configs and seeds for the same number of steps (full batch, or P4's
+minibatches of 200), evaluating every k steps, alternating plain/grokcore `--repeats` times;
+the medians and their ratio are printed. Four families: the reference MLP (p = 97), P1's SGD MLP
+at width 64 (depth 4, GELU, p = 59), P3's transformer and P4's deep MLP (depth 12, batch 200). E plain models are trained one after another (as public code does), so the plain
 rate is E * steps / time. On CUDA it also prints nominal FLOP/s and the fraction of FP32 peak.
 
     python benchmarks/bench_train.py                    # CPU: reference MLP, E = 1, 8
+    python benchmarks/bench_train.py --models mlp,p1_sgd,transformer,p4_deep --sizes 8
     python benchmarks/bench_train.py --device cuda --sizes 1,8,64,256 --models mlp,transformer
 """
 from __future__ import annotations
@@ -20,16 +22,21 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from plain import PlainMLP, PlainTransformer, train_plain  # noqa: E402
+from plain import PlainDeepMLP, PlainMLP, PlainSumMLP, PlainTransformer, train_plain  # noqa: E402
 
 import grokcore as gc  # noqa: E402
 from grokcore.core.tasks import make_data  # noqa: E402
 
-CONFIGS = {  # the foundation issue's reference MLP and P3's transformer
+CONFIGS = {  # the foundation issue's reference MLP, P1's SGD MLP (p1_activation's regime B), P3's
+    # transformer, P4's deep MLP (p4_deep's deepest)
     "mlp": dict(model="mlp", p=97, frac=0.5, embed=128, width=128, depth=1, combine="concat", act="relu",
                 optimizer="adamw", lr=1e-3, wd=1.0, betas=(0.9, 0.98)),
+    "p1_sgd": dict(model="mlp", p=59, frac=0.4, embed=64, width=64, depth=4, combine="sum", act="gelu",
+                   optimizer="sgd", momentum=0.9, lr=0.4, wd=5e-4),
     "transformer": dict(model="transformer", p=97, frac=0.5, depth=1, width=128, heads=4, d_mlp=512, act="relu",
                         norm="none", readout="last", optimizer="adamw", lr=1e-3, wd=1.0, betas=(0.9, 0.98)),
+    "p4_deep": dict(model="deepmlp", task="digits", n_train=400, depth=12, width=128, act="relu", init_scale=8.0,
+                    loss="mse", batch_size=200, optimizer="adamw", lr=4e-3, wd=0.05),
 }
 FP32_PEAK = {"H100": 67e12, "H200": 67e12, "A100": 19.5e12}  # dense FP32 (non-tensor-core) FLOP/s
 
@@ -39,6 +46,11 @@ def nominal_flops(name, cfg, n_train):
     c = CONFIGS[name]
     if name == "mlp":
         macs = 2 * c["embed"] * c["width"] + c["width"] * c["p"]
+    elif name == "p1_sgd":
+        macs = c["depth"] * c["width"] ** 2 + c["width"] * c["p"]
+    elif name == "p4_deep":
+        macs = (64 + (c["depth"] - 2) * c["width"] + 10) * c["width"]
+        n_train = c["batch_size"]
     else:
         d, T = c["width"], 3
         macs = T * (4 * d * d + 2 * d * c["d_mlp"]) + 2 * T * T * d + d * c["p"]
@@ -56,14 +68,16 @@ def run_grokcore(cfg, device):
 def run_plain(name, cfg, device):
     data = make_data(cfg, device)
     c = CONFIGS[name]
-    if name == "mlp":
-        make = lambda: PlainMLP(c["p"], c["embed"], c["width"], c["depth"])  # noqa: E731
-    else:
-        make = lambda: PlainTransformer(c["p"], c["width"], c["heads"], c["d_mlp"])  # noqa: E731
+    make = {"mlp": lambda: PlainMLP(c["p"], c["embed"], c["width"], c["depth"]),
+            "p1_sgd": lambda: PlainSumMLP(c["p"], c["width"], c["depth"]),
+            "transformer": lambda: PlainTransformer(c["p"], c["width"], c["heads"], c["d_mlp"]),
+            "p4_deep": lambda: PlainDeepMLP(data.x_train.shape[-1], c["width"], c["depth"], data.n_classes,
+                                            c["init_scale"])}[name]
     tensors = (data.x_train, data.y_train, data.x_test, data.y_test)
     t = time.perf_counter()
     for seed in cfg.seeds:
-        train_plain(make, tensors, cfg.steps, cfg.eval_every, c["lr"], c["wd"], c["betas"], seed, device)
+        train_plain(make, tensors, cfg.steps, cfg.eval_every, cfg.lr[0], cfg.wd[0], cfg.betas, seed, device,
+                    cfg.optimizer, cfg.momentum, cfg.loss, cfg.batch_size)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return time.perf_counter() - t
@@ -72,7 +86,7 @@ def run_plain(name, cfg, device):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    ap.add_argument("--models", default="mlp", help="comma list of: mlp, transformer (default: mlp)")
+    ap.add_argument("--models", default="mlp", help=f"comma list of: {', '.join(CONFIGS)} (default: mlp)")
     ap.add_argument("--sizes", default="1,8", help="ensemble sizes E (default: 1,8)")
     ap.add_argument("--steps", type=int, default=200, help="steps per measured run (default: 200)")
     ap.add_argument("--eval-every", type=int, default=100, help="evaluate every k steps (default: 100)")
