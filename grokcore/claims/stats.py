@@ -127,16 +127,9 @@ def share_ci(k: int, n: int, level: float = COUNT_LEVEL) -> tuple[float, float]:
 def share_at_least(k: int, n: int, threshold: float, level: float = COUNT_LEVEL):
     """Whether the share k/n is at least `threshold`, decided by its exact interval: True when the
     interval lies at or above it, False when it lies below, None (undecided) when it straddles it
-    or there are no members. At COUNT_LEVEL 0.9 and threshold 1/2: 5/5 and 0/5 decide, 4/5, 3/3
-    and 2/3 do not."""
-    lo, hi = share_ci(k, n, level)
-    if not n:
-        return None
-    if lo >= threshold:
-        return True
-    if hi < threshold:
-        return False
-    return None
+    or there are no members (`share_band` with one edge). At COUNT_LEVEL 0.9 and threshold 1/2:
+    5/5 and 0/5 decide, 4/5, 3/3 and 2/3 do not."""
+    return {REPRODUCED: True, NOT: False}.get(share_band(k, n, threshold, threshold, level))
 
 
 def share_band(k: int, n: int, low: float, high: float, level: float = COUNT_LEVEL) -> str:
