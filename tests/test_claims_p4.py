@@ -99,7 +99,7 @@ def test_stage_table_measures_both_rises_from_step_zero():
     """A member whose train accuracy rises at step 300 and test at 600, and one that never rises."""
     import json
     import xarray as xr
-    from grokcore.results.tables import stage_table
+    from grokcore.claims.p4 import stage_table
     steps = np.arange(0, 1001, 100)
     tr = np.stack([np.where(steps >= 300, 1.0, 0.1), np.full(len(steps), 0.1)])
     te = np.stack([np.where(steps >= 600, 0.9, 0.1), np.full(len(steps), 0.1)])

@@ -1,7 +1,7 @@
 import numpy as np
 import xarray as xr
 
-from grokcore.core import fourier
+from grokcore.claims.p1 import fourier
 
 
 def cosine_embedding(p, k, d=8, seed=0):

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from grokcore.core import probes
+from grokcore.claims.p4 import probes
 
 
 def sigmoid_step(steps, at, height, width=0.15):
@@ -105,7 +105,7 @@ def test_stage_table_has_a_row_per_member_and_onsets_after_memorisation():
     cfg = RunConfig(task="mnist1d", model="deepmlp", depth=3, width=64, lr=1e-2, wd=(0.0, 0.1),
                     loss="mse", n_train=50, steps=200, eval_every=10, seeds=(0,),
                     early_stop=False, feature_rank=True, probe_size=64)
-    from grokcore.results.tables import stage_table
+    from grokcore.claims.p4 import stage_table
     t = stage_table(train(cfg, device="cpu", progress=False), depth=3)
     assert len(t) == 2 and {"n_surges", "t_test_rise", "t_rank_fall", "t_norm_fall", "stage"} <= set(t.columns)
     assert np.isfinite(t["t_train"]).any()  # 50 examples are memorised in 200 full-batch steps

@@ -60,7 +60,7 @@ def execute(ch: Chapter, params: dict, root=None, progress: bool = True) -> floa
     out = stage / f"{ch.name}.ipynb"
     t0 = time.perf_counter()
     try:
-        with _environ(GROK_CLAIMS_STAGE=stage / "claims", GROK_DATA_STAGE=stage / "data"):
+        with _environ(GROK_CLAIMS_STAGE=stage / "claims", GROK_DATA_STAGE=stage / "data", GROK_CHAPTER=ch.name):
             pm.execute_notebook(str(ch.notebook), str(out), parameters=params, cwd=str(p.root),
                                 progress_bar=progress, kernel_name=KERNEL)
     except Exception as e:  # a cell that raised, a dead kernel, a timeout: the last good book stays

@@ -1,4 +1,5 @@
-"""What a chapter's notebook calls to put numbers and data on its page: `glue`,
+"""What a chapter's notebook calls to put numbers and data on its page: `Page` (the chapter's
+name and profile, its data, figure captions, glued numbers and recorded verdicts), `glue`,
 `publish_results`, and `reference_run` for the checks run outside the book."""
 from __future__ import annotations
 
@@ -11,6 +12,49 @@ import numpy as np
 
 from ..results._atomic import atomic_write
 from .chapters import Paths, find_root
+
+
+CHAPTER_ENV = "GROK_CHAPTER"   # set by `grok run/book` for the kernel that executes a chapter
+RECORD_COLUMNS = ["verdict", "our_value", "ci_low", "ci_high", "firmness", "spread", "note"]
+
+
+def chapter_name() -> str:
+    """The name of the chapter being executed: $GROK_CHAPTER under `grok run/book`; in Jupyter,
+    the notebook's file name (Jupyter server sets $JPY_SESSION_NAME to its path)."""
+    name = os.environ.get(CHAPTER_ENV) or Path(os.environ.get("JPY_SESSION_NAME", "")).stem
+    if not name:
+        raise RuntimeError(f"cannot tell which chapter this is: ${CHAPTER_ENV} is not set; run it with "
+                           "`grok run CHAPTER`, or pass Page(profile, name=CHAPTER)")
+    return name
+
+
+class Page:
+    """One executing chapter: its name (from the run, never typed in the notebook) and profile.
+    `publish` offers the runs for download, `caption` is the line under every figure, `glue`
+    puts a number into the text, and `record` saves the chapter's verdict rows and shows them."""
+
+    def __init__(self, profile: str, name: str | None = None):
+        self.profile, self.name = profile, name or chapter_name()
+
+    def publish(self, datasets, append: bool = False) -> Path:
+        return publish_results(self.name, datasets, append=append)
+
+    def caption(self, n_seeds: int, extra: str = "") -> str:
+        from .plots import caption
+        return caption(self.profile, n_seeds, self.name, extra)
+
+    def glue(self, values: dict | None = None, fmt: bool = True, **named):
+        """Glue each key without displaying it. With `fmt`, a value that is not a string is
+        written by rules.fmt (3 significant digits, 12.3k); without, it is glued as it is (for
+        a format spec in the text, such as {glue:text}`key:.1%`)."""
+        from ..claims.rules import fmt as text
+        for key, v in {**(values or {}), **named}.items():
+            glue(key, text(v) if fmt and not isinstance(v, str) else v, display=False)
+
+    def record(self, rows: list[dict]):
+        """Save the verdict rows (`ledger.record_claims`) and return the columns a page shows."""
+        from ..claims import ledger
+        return ledger.record_claims(self.name, self.profile, rows)[RECORD_COLUMNS]
 
 
 def publish_results(chapter: str, datasets, root=None, append: bool = False) -> Path:

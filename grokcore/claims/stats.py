@@ -196,19 +196,20 @@ def slope_ci(df: pd.DataFrame, x="alpha_beta", y="delay", n_boot: int = 1000, le
     return (point, *percentile_ci(slope(counts @ sums), level))
 
 
-def summarize(df: pd.DataFrame, by, value: str = "delay") -> pd.DataFrame:
-    """Per group: members, grokked count with its exact interval, median/mean/std of `value` over
-    grokked members and a bootstrap 95% CI of the median (NaN with fewer than MIN_PER_CONFIG
+def summarize(df: pd.DataFrame, by, value: str = "delay", flag: str = "grokked") -> pd.DataFrame:
+    """Per group: members, the count of members with `flag` (`grokked` after rules.outcomes, or a
+    member table's raw `reached`) with its exact interval, median/mean/std of `value` over those
+    members and a bootstrap 95% CI of the median (NaN with fewer than MIN_PER_CONFIG
     grokked members: a CI from one or two members would look tighter than it is)."""
     rows = []
     keys = [by] if isinstance(by, str) else list(by)
     for key, g in df.groupby(keys, sort=True):
-        v = g.loc[g["grokked"], value].to_numpy(float)
+        v = g.loc[g[flag], value].to_numpy(float)
         lo, hi = bootstrap_ci(v) if len(v) >= MIN_PER_CONFIG else (np.nan, np.nan)
-        k = int(g["grokked"].sum())
+        k = int(g[flag].sum())
         s_lo, s_hi = share_ci(k, len(g))
         rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))),
-                     "n": len(g), "grokked": k, "share_low": s_lo, "share_high": s_hi,
+                     "n": len(g), flag: k, "share_low": s_lo, "share_high": s_hi,
                      "median": np.median(v) if len(v) else np.nan, "mean": v.mean() if len(v) else np.nan,
                      "std": v.std(ddof=1) if len(v) > 1 else np.nan, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)

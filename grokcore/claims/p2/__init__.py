@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .rules import (K_DELAY, NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt,
+from .. import stats
+from ..rules import (K_DELAY, NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt,
                     km_median, no_divergence, outcomes, rule)
 
 SLOPE_BAND = (-1.3, -0.7)   # P2-scaling: the slope's 95% CI must lie inside this band around -1

@@ -1,7 +1,7 @@
 """Part IV (P4, "Deep Grokking", arXiv 2405.19454): the verdict rules of its six claims,
 registered by claim id, and the per-member curve summaries the rules read.
 
-Every rule takes a tidy per-member table, as `results.tables.stage_table` makes it (one row per
+Every rule takes a tidy per-member table, as `p4.stage_table` makes it (one row per
 member: depth, n_train, seed, t_train, t_test_rise, n_surges, t_rank_fall, ... and `budget`).
 Test accuracy on MNIST-type data never reaches 99%, so P4's "generalisation time" is the onset
 of the test rise after memorisation (`t_test_rise`: half of a rise of at least 10 points covered),
@@ -18,9 +18,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
-from . import stats
-from .rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
+from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
+from .. import stats
+from ..rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
+from .tables import stage_table  # noqa: F401  (the table every P4 rule takes)
 
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
@@ -52,10 +53,10 @@ def final_ranks(ds, dtype: str = "float64") -> np.ndarray:
     the largest) can sit above that tolerance and count as rank. Recomputing in float64 from
     the final parameters gives the rank at the precision the tolerance needs."""
     import torch
-    from ..core.config import RunConfig
-    from ..core.metrics import feature_rank
-    from ..core.tasks import make_data
-    from ..core.train import model_from_dataset
+    from ...core.config import RunConfig
+    from ...core.metrics import feature_rank
+    from ...core.tasks import make_data
+    from ...core.train import model_from_dataset
     cfg = RunConfig.from_json(ds.attrs["config"])
     dt = getattr(torch, dtype)
     model = model_from_dataset(ds).to(dt)
@@ -139,7 +140,7 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
     """The paper's claim, at the largest N: the rise of train accuracy and the rise of test
     accuracy come later as depth grows. Per member and curve, the rise onset is measured from step
     0 (`t_rise_train`, `t_rise_test`: half of the curve's rise covered, see
-    `results.tables.stage_table`), right-censored at the budget where the curve has not risen.
+    `p4.stage_table`), right-censored at the budget where the curve has not risen.
     Per depth, the Kaplan-Meier median onset; the deepest-vs-shallowest ratio of those medians
     gets a 95% bootstrap CI (members resampled within depth). Each curve: reproduced when the CI
     lies wholly above 1 and the medians strictly increase from each depth to the next; partially
@@ -177,7 +178,7 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
 @rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
 def multistage_rule(df: pd.DataFrame) -> Verdict:
     """At the largest N, count per depth the memorised members with two or more surges of test
-    accuracy after memorisation (the two-stage rule of grokcore.core.probes). Whether a depth's
+    accuracy after memorisation (the two-stage rule of grokcore.claims.p4.probes). Whether a depth's
     share is a majority is decided by its exact interval (`stats.share_at_least`: 3/3 and 0/3
     cannot decide, 5/5 and 0/5 can). Reproduced: the shallowest depth not a majority and every
     deeper depth a majority; not reproduced: no deeper depth a majority; partially reproduced

@@ -12,11 +12,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..core import fourier
-from ..core.config import RunConfig
-from . import stats
-from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
-from .rules import no_divergence, ratio_band_verdict, trains
+from . import fourier
+from ...core.config import RunConfig
+from .. import stats
+from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
+from ..rules import no_divergence, ratio_band_verdict, trains
 
 # P1's shared protocol: (a+b) mod 97, one fixed 20% split, thresholds 99%/99%.
 PROTOCOL = dict(task="add", p=97, frac=0.2, split="shared", split_seed=0, threshold=0.99)

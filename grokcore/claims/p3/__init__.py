@@ -11,11 +11,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..core.config import RunConfig
-from . import stats
-from .rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, km_median
-from .rules import min_members, no_divergence
-from .rules import outcomes, rule
+from ...core.config import RunConfig
+from .. import stats
+from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, km_median
+from ..rules import min_members, no_divergence
+from ..rules import outcomes, rule
 
 
 def transformer(**kw) -> RunConfig:
@@ -83,7 +83,7 @@ def variant_names(cfg: RunConfig) -> list[str]:
 def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
     """`results.tables.members_table` plus each member's best test accuracy over the run and, when
     given, its optimizer variant name (a list in member order, see `variant_names`)."""
-    from ..results.tables import members_table
+    from ...results.tables import members_table
     df = members_table(ds, **labels)
     df["best_test_acc"] = ds["test_acc"].max("step").values
     if optimizer is not None:
