@@ -7,9 +7,8 @@ Layout (imports run one way, left to right never back):
   book     chapters, papermill execution, the HTML site, page helpers and plots
   cli      the `grok` command
 """
-__version__ = "0.1.0"
-
 from .core import _malloc
+from .core.env import VERSION as __version__  # noqa: F401
 
 _malloc.tune()
 

@@ -176,6 +176,7 @@ def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = rules.N_RESAMPLES,
         raise ValueError(f"no rule for claim id {claim_id!r}; valid: {', '.join(sorted(rules.RULES))}")
     r = rules.RULES[claim_id]
     v = r.fn(df, **opts)
+    rules.notify(claim_id, v)
     share, dist = rules.firmness(r, df, v.verdict, n=n_resamples, **opts)
     gates = [g(df) for g in r.gates]
     if regime:

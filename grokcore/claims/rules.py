@@ -18,6 +18,8 @@ the columns that define its configurations, which is what `firmness` resamples w
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -159,16 +161,44 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+_OBSERVERS: list[Callable] = []
 
 
 def rule(claim_id: str, by=(), gates=()):
     """Register `fn` as the rule of `claim_id`; `by`: the columns naming configurations; `gates`:
     functions of the same table returning a `Gate` (the evidence that the runs stayed in the
-    paper's regime, as code)."""
+    paper's regime, as code). The registry keeps `fn` itself (firmness reruns it); the name in the
+    module is `fn` reporting each verdict it returns to `observe`."""
     def deco(fn):
         RULES[claim_id] = Rule(claim_id, fn, tuple(by), inspect.cleandoc(fn.__doc__ or ""), tuple(gates))
-        return fn
+
+        @functools.wraps(fn)
+        def observed(*args, **kw):
+            v = fn(*args, **kw)
+            notify(claim_id, v)
+            return v
+        return observed
     return deco
+
+
+def notify(claim_id: str, v: "Verdict"):
+    """Tell every `observe` block that the rule of `claim_id` returned `v` (seed resamples are not
+    reported: they are not verdicts on the runs)."""
+    for callback in _OBSERVERS:
+        callback(claim_id, v.verdict)
+
+
+@contextlib.contextmanager
+def observe():
+    """Within the block, collect (claim_id, verdict) for every verdict a rule returns, whether
+    called by name or through ledger.judge: the coverage test reads which verdicts each rule's
+    tests actually reach."""
+    seen: list[tuple[str, str]] = []
+    _OBSERVERS.append(lambda cid, v: seen.append((cid, v)))
+    try:
+        yield seen
+    finally:
+        _OBSERVERS.pop()
 
 
 # ------------------------------------------------------------------------------ regime gates

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LOCK_NAME = "requirements.lock"
+VERSION = "0.1.0"   # grokcore's version: the root package's __version__, the same as pyproject.toml's
 
 
 def lock_path() -> Path:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 import xarray as xr
 
 from .config import MEMBER_FIELDS, RunConfig, validate
-from .env import lock_hash
+from .env import VERSION, lock_hash
 from .metrics import eval_steps, feature_rank, grok_times, param_norms, penalty
 from .models import build_model
 from . import retire
@@ -290,8 +290,7 @@ def _progress(cfg, E, enabled):
 
 
 def _versions() -> dict:
-    import grokcore
-    return {"grokcore": grokcore.__version__, "torch": torch.__version__, "numpy": np.__version__,
+    return {"grokcore": VERSION, "torch": torch.__version__, "numpy": np.__version__,
             "xarray": xr.__version__, "python": platform.python_version()}
 
 
