@@ -14,6 +14,7 @@ from .cells import merge_parameters
 from .packages import write_packages_md
 from .chapters import LEDGER, Chapter, ChapterFailed, Paths, _stale, find_root
 from .execute import execute, write_timings_md
+from ..results._atomic import write_text
 from .failed import mark_pages
 
 def write_claims_csv(root=None) -> Path:
@@ -52,6 +53,15 @@ def pruned_toc(root=None) -> dict:
     return {**toc, "parts": parts}
 
 
+def write_papers_md(root=None) -> Path:
+    """book/chapters/_papers.md (the specification, from grokcore.claims.papers), included by
+    book/papers.md."""
+    from ..claims import papers
+    out = Paths(Path(root) if root else find_root()).chapters / "_papers.md"
+    write_text(out, papers.markdown())
+    return out
+
+
 def build_html(root=None, log=print) -> Path:
     """Execute the ledger page, then build the HTML with Jupyter Book (-W -n --keep-going)
     from the pruned table of contents, then check the result."""
@@ -59,6 +69,7 @@ def build_html(root=None, log=print) -> Path:
     write_claims_csv(p.root)
     write_timings_md(p.root)
     write_packages_md(p.root)
+    write_papers_md(p.root)
     ledger_nb = p.notebooks / f"{LEDGER}.ipynb"
     if ledger_nb.exists():
         ledger = Chapter(LEDGER, "Claims ledger", "", [], {}, ledger_nb)

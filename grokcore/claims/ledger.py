@@ -23,6 +23,7 @@ import pandas as pd
 from ..core.config import seed_offset
 from ..results._atomic import write_text
 from . import p1, p2, p3, p4, rules  # noqa: F401  (importing a paper's module registers its rules)
+from .papers import CLAIMS  # noqa: F401  (claim id -> papers.Claim: the specification)
 from .rules import VERDICTS
 
 COLUMNS = ("claim_id", "paper", "chapter", "claim", "paper_value", "our_value", "ci_low", "ci_high",
@@ -30,33 +31,6 @@ COLUMNS = ("claim_id", "paper", "chapter", "claim", "paper_value", "our_value", 
            "raw_verdict", "raw_firmness", "fragile", "gate", "gates", "overrides", "seed_offset")
 OVERRIDES_ENV = "GROK_OVERRIDES"   # JSON object: the chapter parameters that differ from the profile
 
-# claim id -> (paper, chapter, short claim, paper's value)   [from shared/papers.md]
-CLAIMS = {
-    "P1-canonical": ("P1", "p1_depth", "depth-2 MLP (seed 0) memorises by ~1-2k steps and groks at ~33-34k", "T_grok ~ 33-34k, final test 99.35%"),
-    "P1-depth": ("P1", "p1_depth", "depth is non-monotonic: plain d=2 groks 4/5, plain d=4 0/5, residual d=8 3/5", "4/5, 0/5, 3/5 grok"),
-    "P1-arch": ("P1", "p1_arch", "Transformer vs depth-4 MLP delay ratio ~1.11x under matched tuning", "ratio 1.11x"),
-    "P1-act": ("P1", "p1_activation", "GELU groks 4.32x faster than ReLU in regime B; ranking reverses in regime A", "ReLU/GELU 4.32x"),
-    "P1-wd": ("P1", "p1_weight_decay", "grokking only inside a bounded weight-decay window for both MLP and Transformer", "MLP best 1e-3, Transformer best 5"),
-    "P1-norm": ("P1", "p1_mechanism", "w=512 models grok at a similar parameter RMS (0.0219, CV 14.5%)", "RMS 0.0219 +- 0.0032"),
-    "P1-fourier": ("P1", "p1_mechanism", "top-5 Fourier energy share of the embedding: MLP ~75%, Transformer 98.5%", "74.7% / 75.6% / 98.5%"),
-    "P1-mul": ("P1", "p1_mechanism", "on multiplication GELU groks ~3.8x faster than ReLU", "ReLU/GELU 3.82x"),
-    "P2-l1": ("P2", "p2_norms", "small l1 regularisation induces grokking without weight decay", "grokking with l1, wd=0"),
-    "P2-nuc": ("P2", "p2_norms", "small nuclear-norm regularisation induces grokking without weight decay", "grokking with nuclear norm, wd=0"),
-    "P2-scaling": ("P2", "p2_linear", "generalisation delay scales as 1/(alpha*beta): slope of log(T2-T1) vs log(alpha*beta) ~ -1", "slope -1"),
-    "P2-l2proxy": ("P2", "p2_norms", "under l1 the l2 norm grows while the model generalises", "l2 grows, l1 falls"),
-    "P2-depth": ("P2", "p2_linear", "depth (a = A1*...*AL) lets the model generalise without regularisation; delay vanishes for L>2", "delay small at L=2, none at L>2"),
-    "P2-select": ("P2", "p2_selection", "data selection alone changes grokking (coherent samples speed matrix completion)", "samples and time fall as tau -> 1"),
-    "P3-frac": ("P3", "p3_fraction", "grokking is most pronounced near alpha ~ 0.5 and absent at high alpha", "peak delay at alpha ~ 0.5"),
-    "P3-arch": ("P3", "p3_architectures", "without weight decay the MLP does not grok and the LSTM never memorises", "MLP no delay; LSTM train ~0.9"),
-    "P3-opt": ("P3", "p3_optimizers", "AdamW generalises best within 1,800 updates; train accuracy reached in ~100-200 updates", "AdamW best"),
-    "P4-depth": ("P4", "p4_deep", "deeper MLPs grok more: the rise of train and test accuracy is more delayed (N=5000, depth 4 -> 12)",
-                 "later rise with depth"),
-    "P4-multistage": ("P4", "p4_deep", "at N=7000 depths 8 and 12 show two-stage generalisation, depth 4 none", "two surges at depth 8, 12"),
-    "P4-rank": ("P4", "p4_rank", "test accuracy rises as feature rank falls; two-stage runs show rank double descent", "rank falls at the rise"),
-    "P4-tunnel": ("P4", "p4_rank", "tunnel lengths 1/3/6 (N=5000) and 1/5/6 (N=7000) for depths 4/8/12", "1/3/6 and 1/5/6"),
-    "P4-wd": ("P4", "p4_rank", "weight decay 0.005 / 0.01 / 0.05: no grokking / grokking / two-stage", "0.01 groks, 0.05 two-stage"),
-    "P4-norm": ("P4", "p4_rank", "feature rank predicts generalisation better than weight norm", "rank better than norm"),
-}
 
 
 def claims_dir(offset: int | None = None) -> Path:
@@ -88,9 +62,9 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
                              "records only the rows its claims' rules return")
         if r["verdict"] not in VERDICTS:
             raise ValueError(f"unknown verdict {r['verdict']!r}; valid: {', '.join(VERDICTS)}")
-        paper, _, claim, paper_value = CLAIMS[cid]
-        out.append({"claim_id": cid, "paper": paper, "chapter": chapter, "claim": claim,
-                    "paper_value": paper_value, "our_value": str(r.get("our_value", "")),
+        spec = CLAIMS[cid]
+        out.append({"claim_id": cid, "paper": spec.paper, "chapter": chapter, "claim": spec.text,
+                    "paper_value": spec.paper_value, "our_value": str(r.get("our_value", "")),
                     "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "n_seeds": r.get("n_seeds"),
                     "profile": profile, "verdict": r["verdict"], "firmness": r.get("firmness"),
                     "spread": r.get("spread", ""), "seeds_to_firm": r.get("seeds_to_firm", ""),
@@ -128,9 +102,9 @@ def ledger(folder=None, offset: int | None = None) -> pd.DataFrame:
         for r in json.loads(f.read_text()):
             recorded[r["claim_id"]] = r
     rows = []
-    for cid, (paper, chapter, claim, paper_value) in CLAIMS.items():
+    for cid, c in CLAIMS.items():
         rows.append(recorded.get(cid) or {
-            "claim_id": cid, "paper": paper, "chapter": chapter, "claim": claim, "paper_value": paper_value,
+            "claim_id": cid, "paper": c.paper, "chapter": c.chapter, "claim": c.text, "paper_value": c.paper_value,
             "our_value": "", "ci_low": None, "ci_high": None, "n_seeds": None, "profile": "",
             "verdict": rules.UNCLEAR, "firmness": None, "spread": "", "seeds_to_firm": "",
             "note": "not yet run", "raw_verdict": "", "raw_firmness": None, "fragile": False, "gate": "",
