@@ -12,6 +12,7 @@ import yaml
 
 from .cells import merge_parameters
 from .packages import write_packages_md
+from .checks import write_checks_md
 from .chapters import LEDGER, Chapter, ChapterFailed, Paths, _stale, find_root
 from .execute import execute, write_timings_md
 from ..results._atomic import write_text
@@ -70,6 +71,7 @@ def build_html(root=None, log=print) -> Path:
     write_timings_md(p.root)
     write_packages_md(p.root)
     write_papers_md(p.root)
+    write_checks_md(p.root)
     ledger_nb = p.notebooks / f"{LEDGER}.ipynb"
     if ledger_nb.exists():
         ledger = Chapter(LEDGER, "Claims ledger", "", [], {}, ledger_nb)
