@@ -130,7 +130,7 @@ def test_p2_scaling_leaves_unrecoverable_instances_out():
 
 # ------------------------------------------------------------------------------ P2-depth
 def depth_table(t2_by_L, seeds=3, budget=20_000):
-    rows = [{"L_depth": L, "seed": s, "t1": 1000.0, "t2": t2, "budget": budget, "dnf": ""}
+    rows = [{"L_depth": L, "seed": s, "t_train": 1000.0, "t_grok": t2, "budget": budget, "dnf": ""}
             for L, t2 in t2_by_L.items() for s in range(seeds)]
     return pd.DataFrame(rows)
 
@@ -155,14 +155,14 @@ def test_p2_depth_scores_l2_and_deeper_parts():
 
 def test_p2_depth_inconclusive_when_the_budget_ends_soon_after_t1():
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0})
-    df.loc[df.L_depth == 2, ["t1", "t2"]] = [5000.0, NAN]     # budget 20k < 10 x T1
+    df.loc[df.L_depth == 2, ["t_train", "t_grok"]] = [5000.0, NAN]     # budget 20k < 10 x T1
     row = judge("P2-depth", df)
     assert row["extra"]["parts"]["L=2"] == UNCLEAR and row["verdict"] == UNCLEAR
 
 
 def test_p2_depth_inconclusive_when_a_depth_never_memorises():
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0})
-    df.loc[df.L_depth == 3, ["t1", "t2"]] = NAN
+    df.loc[df.L_depth == 3, ["t_train", "t_grok"]] = NAN
     assert judge("P2-depth", df)["verdict"] == UNCLEAR
 
 
@@ -172,8 +172,8 @@ def select_table(mc_sign, cs_sign, taus=(0.0, 0.5, 1.0), seeds=3, budget=20_000)
     for prob, sign in (("matrix completion", mc_sign), ("compressed sensing", cs_sign)):
         for t in taus:
             for s in range(seeds):
-                rows.append({"problem": prob, "N": 40, "tau": t, "seed": s, "t1": 100.0,
-                             "t2": 5000.0 * (1 + sign * t) + 10 * s, "budget": budget, "dnf": ""})
+                rows.append({"problem": prob, "N": 40, "tau": t, "seed": s, "t_train": 100.0,
+                             "t_grok": 5000.0 * (1 + sign * t) + 10 * s, "budget": budget, "dnf": ""})
     return pd.DataFrame(rows)
 
 
@@ -191,7 +191,7 @@ def test_p2_select_leaves_out_settings_that_cannot_recover():
     df = select_table(-0.8, 0.0)
     cs1 = (df.problem == "compressed sensing") & (df.tau == 1.0)
     df["recoverable"] = ~cs1
-    df.loc[cs1, "t2"] = NAN
+    df.loc[cs1, "t_grok"] = NAN
     row = judge("P2-select", df)
     assert row["verdict"] == PARTIAL and row["extra"]["parts"]["compressed sensing"] == NOT
     assert row["extra"]["n_unrecoverable"] == 3
@@ -226,8 +226,8 @@ def test_p2_norm_change_reads_norms_between_records_and_keeps_only_generalisers(
 def test_p2_depth_counts_only_members_that_memorised():
     # L = 4 still in its slow start at the budget: no evidence either way, so L > 2 is judged on L = 3
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0, 4: NAN})
-    df.loc[df.L_depth == 4, "t1"] = NAN
+    df.loc[df.L_depth == 4, "t_train"] = NAN
     row = judge("P2-depth", df)
     assert row["extra"]["parts"]["L>2"] == REPRODUCED and row["verdict"] == REPRODUCED
-    df.loc[df.L_depth == 3, "t2"] = NAN                     # L = 3 memorised and never generalised
+    df.loc[df.L_depth == 3, "t_grok"] = NAN                     # L = 3 memorised and never generalised
     assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT

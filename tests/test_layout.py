@@ -11,7 +11,7 @@ import grokcore
 from grokcore import RunConfig, SweepIncomplete, run, run_many
 from grokcore.book import chapters as bc
 from grokcore.book import execute as bx
-from grokcore.core.linear import LinearConfig
+from grokcore.core.linear_problems import LinearConfig
 from grokcore.results import executors as ex
 
 PKG = Path(grokcore.__file__).parent

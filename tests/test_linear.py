@@ -5,7 +5,7 @@ import pytest
 
 from grokcore import run
 from grokcore.claims import stats
-from grokcore.core import linear as L
+from grokcore.core import linear_problems as L
 from grokcore.results import tables
 from grokcore.core.config import ConfigError
 
@@ -35,7 +35,7 @@ def test_l1_recovers_sparse_signal_after_memorising_and_l2_does_not():
     ds = L.train_linear(L.LinearConfig(reg="l1", beta=2e-4, seeds=(1, 2), **SMALL))
     df = tables.linear_members_table(ds)
     assert df["reached"].all(), df
-    assert (df["t2"] > df["t1"]).all()  # memorisation comes first
+    assert (df["t_grok"] > df["t_train"]).all()  # memorisation comes first
     ds2 = L.train_linear(L.LinearConfig(reg="l2", beta=4e-4, seeds=(1, 2), **SMALL))
     df2 = tables.linear_members_table(ds2)
     assert (df2["final_train_err"] < 1e-2).all()  # it fits the data ...
@@ -111,16 +111,16 @@ def test_basis_pursuit_recovers_easy_instances_and_not_impossible_ones():
     assert not L.recoverable(blind).all()
 
 
-def test_plateau_t2_is_the_first_step_within_five_percent_of_the_final_error():
+def test_plateau_t_grok_is_the_first_step_within_five_percent_of_the_final_error():
     import xarray as xr
     err = np.array([[1.0, 0.5, 0.104, 0.101, 0.1], [1.0, 0.9, 0.8, 0.7, 0.6], [1.0, 0.5, 0.3, 0.02, 0.02]])
     ds = xr.Dataset({"test_err": (("member", "step"), err)}, coords={"step": [0, 10, 20, 30, 40]})
-    t2 = L.plateau_t2(ds)
-    assert t2[0] == 20 and np.isnan(t2[1]) and t2[2] == 30
+    t = L.plateau_t_grok(ds)
+    assert t[0] == 20 and np.isnan(t[1]) and t[2] == 30
 
 
 def test_numpy_loop_matches_the_torch_loop():
-    """The CPU path (NumPy) and the PyTorch path compute the same updates: curves and T1/T2 agree.
+    """The CPU path (NumPy) and the PyTorch path compute the same updates: curves and t_train/t_grok agree.
     The nuclear-norm subgradient U V^T is not unique where singular values repeat (the +-init sign
     matrix at step 0), so the two LAPACKs may pick different ones: there the curves agree to 1e-3 (and 1e-4 absolute, the
     subgradient's jitter at the error floor)."""
@@ -133,5 +133,20 @@ def test_numpy_loop_matches_the_torch_loop():
         rtol, atol = (1e-3, 1e-4) if cfg.reg == "nuclear" else (1e-8, 1e-12)   # nuclear: + the floor's jitter
         for v in ("train_err", "test_err", "l1_norm", "l2_norm"):
             np.testing.assert_allclose(fast[v].values, ref[v].values, rtol=rtol, atol=atol, err_msg=v)
-        for v in ("t1", "t2"):
+        for v in ("t_train", "t_grok"):
             np.testing.assert_array_equal(fast[v].values, ref[v].values)
+
+
+def test_a_results_file_stored_with_t1_t2_is_read_with_t_train_t_grok(tmp_path):
+    """Linear problems stored before the rename (times named t1 / t2) are read by `store.load`
+    under today's names, with the same values, so stored runs need no retraining."""
+    from grokcore.results import store
+    cfg = L.LinearConfig(reg="l1", beta=2e-4, seeds=1, **{**SMALL, "steps": 300})
+    ds = L.train_linear(cfg)
+    old = ds.rename({"t_train": "t1", "t_grok": "t2"})
+    path = store.save(old, tmp_path / "old.nc")
+    back = store.load(path, cfg)
+    assert "t1" not in back and "t2" not in back
+    np.testing.assert_array_equal(back["t_train"].values, ds["t_train"].values)
+    np.testing.assert_array_equal(back["t_grok"].values, ds["t_grok"].values)
+    assert L.upgrade(ds) is ds            # a file with today's names is left as it is

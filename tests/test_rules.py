@@ -245,7 +245,7 @@ def test_combine_is_monotone_over_every_combination_of_parts():
 def test_a_seed_offset_build_shares_no_seed_with_the_default_build(monkeypatch):
     from grokcore.claims import p1, p2, p3, p4
     from grokcore.core.config import ConfigError, RunConfig, with_seed_offset
-    from grokcore.core.linear import LinearConfig
+    from grokcore.core.linear_problems import LinearConfig
     cfgs = [p1.mlp(seeds=5), p1.transformer(seeds=range(3)), p3.transformer(seeds=(0, 1, 2)),
             RunConfig(split="per_seed", seeds=4), LinearConfig(seeds=5)]
     for cfg in cfgs:

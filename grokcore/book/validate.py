@@ -55,9 +55,9 @@ def _trainer(name: str, **base):
 
 
 def _linear(name: str, **base):
-    """The check of P2's linear problems for LinearConfig field `name` (core.linear.validate)."""
+    """The check of P2's linear problems for LinearConfig field `name` (core.linear_problems.validate)."""
     def check(v):
-        from ..core.linear import LinearConfig, validate
+        from ..core.linear_problems import LinearConfig, validate
         validate(LinearConfig(**{**base, name: v}))
     return check
 
@@ -158,7 +158,7 @@ RULES: dict[str, Rule] = _table(
     ("depth_at_N", Rule("a number of measurements >= 1", _integer(1))),
     ("matrix_N mat_N", Rule("a number of observed entries in 1..100 (10 x 10)",
                                        _linear("N", problem="matrix"))),
-    ("scaling", Rule("a scaling of grokcore.core.linear.SCALINGS", _linear("scaling"))),
+    ("scaling", Rule("a scaling of grokcore.core.linear_problems.SCALINGS", _linear("scaling"))),
     ("taus", Rule("a share of coherent samples in [0, 1]", _linear("tau"))),
     ("mod_k", Rule("a number of diagonals >= 1", _integer(1))),
 )
@@ -181,7 +181,7 @@ FREE = {
 
 
 def _joint_sparse(v):
-    from ..core.linear import LinearConfig, validate
+    from ..core.linear_problems import LinearConfig, validate
     if v["s"] > v["n"]:
         raise ValueError(f"s={v['s']} non-zeros do not fit in n={v['n']}")
     validate(LinearConfig(problem="sparse", n=v["n"], s=v["s"], N=(v["N"], *v["depth_N"])))

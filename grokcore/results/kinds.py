@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core.config import RunConfig
-from ..core.linear import LinearConfig
+from ..core.linear_problems import LinearConfig
 
 
 def _train_run(cfg, device, progress):
@@ -18,7 +18,7 @@ def _train_run(cfg, device, progress):
 
 
 def _train_linear(cfg, device, progress):
-    from ..core.linear import train_linear
+    from ..core.linear_problems import train_linear
     return train_linear(cfg, device="cpu" if device == "auto" else device)
 
 

@@ -16,6 +16,7 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 import xarray as xr  # noqa: E402
 
 from ._atomic import atomic_write  # noqa: E402
+from ..core.linear_problems import upgrade  # noqa: E402
 from .kinds import kind_of  # noqa: E402
 
 ENGINE = "netcdf4"
@@ -52,6 +53,9 @@ def save(ds: xr.Dataset, path: Path) -> Path:
 
 
 def load(path: Path, cfg=None) -> xr.Dataset:
+    """The Dataset of a results file, checked against `cfg` when given. Every file is read here, so
+    this is the one place older files are brought to today's names (`linear_problems.upgrade`: a
+    linear problem stored with t1 / t2 is read with t_train / t_grok; its hash is unchanged)."""
     path = Path(path)
     try:
         ds = xr.load_dataset(path, engine=ENGINE)
@@ -63,4 +67,4 @@ def load(path: Path, cfg=None) -> xr.Dataset:
     if cfg is not None and ds.attrs.get("config_hash") != cfg.hash():
         raise StoreError(f"results file {path} holds config {ds.attrs.get('config_hash')}, "
                          f"expected {cfg.hash()}; delete it and rerun")
-    return ds
+    return upgrade(ds)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..core.linear import LINEAR_MEMBER_FIELDS as MEMBER_FIELDS_LINEAR
+from ..core.linear_problems import LINEAR_MEMBER_FIELDS as MEMBER_FIELDS_LINEAR
 
 PER_MEMBER = ("t_train", "t_grok", "t_grok95", "delay", "dnf")
 
@@ -43,8 +43,9 @@ def final_values(ds: xr.Dataset, var: str) -> np.ndarray:
 
 
 def linear_members_table(ds: xr.Dataset, **labels) -> pd.DataFrame:
-    """One row per member: seed, member fields, T1, T2, delay, final errors, `reached` (T2 found)."""
-    df = pd.DataFrame({k: ds[k].values for k in ("seed",) + MEMBER_FIELDS_LINEAR + ("t1", "t2", "delay", "dnf")})
+    """One row per member of a linear problem: seed, member fields, t_train, t_grok, delay, final
+    errors, `reached` (t_grok found), alpha_beta (lr x beta)."""
+    df = pd.DataFrame({k: ds[k].values for k in ("seed",) + MEMBER_FIELDS_LINEAR + ("t_train", "t_grok", "delay", "dnf")})
     df["final_train_err"] = ds["train_err"].isel(step=-1).values
     df["final_test_err"] = ds["test_err"].isel(step=-1).values
     df["reached"] = df["dnf"] == ""

@@ -10,10 +10,11 @@ w (E, d) is trained by (sub)gradient descent in one loop, with gradients written
 R is 'l1', 'l2' (unsquared), 'nuclear' or 'none'. With depth L > 1 the signal is the
 elementwise product w = A_1 * ... * A_L and gradient descent runs on the factors A_l.
 The seed draws the instance (X or Omega, w*) and the init, so members of one seed share it.
-T1 = first step with relative train error <= tol; T2 = first step with relative recovery
-error ||w - w*|| / ||w*|| <= tol (tol 1e-3 by default, as the authors' notebooks); delay = T2 - T1.
-`plateau_t2` gives the authors' other T2 (first recorded step within 5% of the recovery error's
-final plateau), which P2's alpha*beta-scaling figure uses. Results are xarray Datasets, stored by
+t_train (the paper's T1) = first step with relative train error <= tol; t_grok (the paper's T2) =
+first step with relative recovery error ||w - w*|| / ||w*|| <= tol (tol 1e-3 by default, as the
+authors' notebooks); delay = t_grok - t_train: the names of every other run's Dataset, so one
+table and one rule read both. `plateau_t_grok` gives the authors' other T2 (first recorded step
+within 5% of the recovery error's final plateau), which P2's alpha*beta-scaling figure uses. Results are xarray Datasets, stored by
 grokcore.results under the config's hash.
 
 Scale of the sparse problem (`scaling`):
@@ -72,11 +73,11 @@ class LinearConfig:
     steps: int = 100_000
     eval_every: int = 100
     eval_log_points: int = 30
-    check_every: int = 10        # T1/T2 resolution in steps (errors are computed this often)
+    check_every: int = 10        # t_train/t_grok resolution in steps (errors are computed this often)
     seeds: tuple = (0,)
     tol: float = 1e-3
     scaling: str = "authors"     # sparse instance scale: 'authors' | 'unit' (see the module doc)
-    early_stop: bool = True      # stop once every member has T2 (plus 10%)
+    early_stop: bool = True      # stop once every member has t_grok (plus 10%)
     dtype: str = "float64"
 
     def __post_init__(self):
@@ -210,7 +211,7 @@ def recoverable(cfg: LinearConfig, tol: float | None = None) -> np.ndarray:
     return np.array(out)
 
 
-def plateau_t2(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> np.ndarray:
+def plateau_t_grok(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> np.ndarray:
     """Per member: the first recorded step at which the recovery error is within `rel` (5%) of its
     final value, the authors' T2 for the alpha*beta-scaling figure (the l1 bias leaves an error
     floor that grows with beta, so a fixed tolerance is never met at large beta). NaN for a member
@@ -299,7 +300,7 @@ def _norms(cfg, w, xp):
 
 # ---------------------------------------------------------------------------- training
 def train_linear(cfg: LinearConfig, device: str = "cpu") -> xr.Dataset:
-    """Train every member of `cfg` by (sub)gradient descent; curves and T1/T2 as a Dataset.
+    """Train every member of `cfg` by (sub)gradient descent; curves and t_train/t_grok as a Dataset.
     On the CPU the loop runs in NumPy (`_train_numpy`): the arrays are tiny, so a step costs
     the per-operation overhead, which is several times smaller in NumPy than in PyTorch; on
     CUDA it runs in PyTorch (`_train`). Both compute the same updates in float64."""
@@ -336,7 +337,7 @@ def _loop(cfg: LinearConfig, xp) -> xr.Dataset:
     if sparse:  # d loss / d w = X^T X w - X^T y = G w - b
         Xt = xp.swap(obs)
         G, b = Xt @ obs, (Xt @ y[:, :, None])[..., 0]                               # (E, d, d), (E, d)
-    first = {k: xp.firsts(len(members)) for k in ("t1", "t2")}
+    first = {k: xp.firsts(len(members)) for k in ("t_train", "t_grok")}
     schedule = set(eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points))
     rec, steps_done = [], []
     rest = [[k for k in range(L) if k != l] for l in range(L)]
@@ -351,14 +352,14 @@ def _loop(cfg: LinearConfig, xp) -> xr.Dataset:
         record = step in schedule
         if step % cfg.check_every == 0 or record:
             train_err, test_err = errors(w)
-            for key, err in (("t1", train_err), ("t2", test_err)):
+            for key, err in (("t_train", train_err), ("t_grok", test_err)):
                 first[key] = xp.where((err <= cfg.tol) & (first[key] < 0), step, first[key])
         if record:
             row = {"train_err": train_err, "test_err": test_err, **_norms(cfg, w, xp)}
             rec.append({k: xp.numpy(v) for k, v in row.items()})
             steps_done.append(step)
-            t2 = xp.numpy(first["t2"])
-            if cfg.early_stop and (t2 >= 0).all() and step >= 1.1 * t2.max() + 1:
+            t_grok = xp.numpy(first["t_grok"])
+            if cfg.early_stop and (t_grok >= 0).all() and step >= 1.1 * t_grok.max() + 1:
                 break
         if step == cfg.steps:
             break
@@ -381,11 +382,23 @@ def _dataset(cfg, members, rec, steps, first, wall, dev) -> xr.Dataset:
     coords = {"member": np.arange(len(members)), "step": np.array(steps)}
     for k in ("seed",) + LINEAR_MEMBER_FIELDS:
         coords[k] = ("member", np.array([m[k] for m in members]))
-    t1, t2 = (np.where(first[k] >= 0, first[k], np.nan).astype(float) for k in ("t1", "t2"))
-    dnf = np.where(np.isnan(t1), "DNF_tr", np.where(np.isnan(t2), "DNF_te", ""))
+    t_train, t_grok = (np.where(first[k] >= 0, first[k], np.nan).astype(float) for k in ("t_train", "t_grok"))
+    dnf = np.where(np.isnan(t_train), "DNF_tr", np.where(np.isnan(t_grok), "DNF_te", ""))
     ds = xr.Dataset(curves, coords=coords)
-    ds["t1"], ds["t2"], ds["delay"] = ("member", t1), ("member", t2), ("member", t2 - t1)
+    ds["t_train"], ds["t_grok"], ds["delay"] = ("member", t_train), ("member", t_grok), ("member", t_grok - t_train)
     ds["dnf"] = ("member", dnf.astype(object))
     ds.attrs.update({"config": cfg.canonical_json(), "config_hash": cfg.hash(), "device": dev,
                      "wall_time_s": wall, "steps_run": int(steps[-1])})
     return ds
+
+
+# Results stored before the rename name the two times t1 / t2. They are renamed where every results
+# file is read (`results.store.load` calls `upgrade`), so no other code knows the old names and the
+# stored runs are read as they are, without retraining (their config hashes do not change).
+STORED_TIME_NAMES = {"t1": "t_train", "t2": "t_grok"}
+
+
+def upgrade(ds: xr.Dataset) -> xr.Dataset:
+    """`ds` with the times of an older results file (t1, t2) under today's names (t_train, t_grok)."""
+    old = {k: v for k, v in STORED_TIME_NAMES.items() if k in ds.data_vars and v not in ds.data_vars}
+    return ds.rename(old) if old else ds

@@ -1,0 +1,306 @@
+"""P2's verdict rules, registered by claim id, with their constants. Each rule is a function of a
+tidy per-member table (one row per member, `p2.tables`): the MLP's and the linear problems' tables
+share the names t_train / t_grok, so `rules.outcomes` (grokked = T_grok >= K_DELAY * T_train,
+never-generalised members censored at the budget) applies to both. Notes and docstrings write the
+paper's T1 / T2 where they quote it (T1 = t_train, T2 = t_grok).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..rules import (K_DELAY, NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt,
+                    km_median, no_divergence, outcomes, rule)
+
+SLOPE_BAND = (-1.3, -0.7)   # P2-scaling: the slope's 95% CI must lie inside this band around -1
+
+
+def _share(mask) -> float:
+    m = np.asarray(mask, bool)
+    return float(m.mean()) if len(m) else float("nan")
+
+
+# ------------------------------------------------------------------------------ P2-l1 / P2-nuc
+def _penalty_rule(df, kind, control, min_share, budget_factor, min_budget):
+    """The P2-l1 / P2-nuc verdict: one part per problem (column `problem`), combined over the
+    conclusive parts; inconclusive when no part is conclusive."""
+    parts = {str(p): _penalty_part(g, kind, control, min_share, budget_factor, min_budget)
+             for p, g in df.groupby("problem", sort=True)}
+    done = {p: v for p, v in parts.items() if v.verdict != UNCLEAR}
+    verdict = combine(*(v.verdict for v in done.values())) if done else UNCLEAR
+    value = "; ".join(f"{p}: {v.our_value}" for p, v in parts.items())
+    note = "; ".join(f"{p} {v.verdict} ({v.note})" for p, v in parts.items())
+    n_seeds = max((v.n_seeds or 0) for v in parts.values()) if parts else 0
+    return Verdict(verdict, value, n_seeds=n_seeds, note=note,
+                   extra={p: {"verdict": v.verdict, **v.extra} for p, v in parts.items()})
+
+
+def _penalty_part(df, kind, control, min_share, budget_factor, min_budget):
+    d = outcomes(df)
+    pen = d[(d["penalty"] == kind) & (d["beta"] > 0)]
+    ctrl = d[d["penalty"] == control]
+    if pen.empty or ctrl.empty:
+        return Verdict(UNCLEAR, "not run" if pen.empty else "no control run",
+                       note=f"needs members with penalty '{kind}' (beta > 0) and the control '{control}'")
+    by_beta = pen.groupby("beta")["grokked"].mean()
+    best = float(by_beta.idxmax())
+    best_share, ctrl_share = float(by_beta.max()), _share(ctrl["grokked"])
+    n_seeds = stats.n_seeds(pen)
+    delays = {float(b): _km_delay(g) for b, g in pen.groupby("beta")}
+    value = (f"grokked {int(pen.grokked.sum())}/{len(pen)} with {kind} (best beta {best:g}: "
+             f"{best_share:.0%}), control {int(ctrl.grokked.sum())}/{len(ctrl)}")
+    extra = {"best_beta": best, "best_share": best_share, "control_share": ctrl_share,
+             "n_grokked": int(pen.grokked.sum()), "n_members": len(pen),
+             "n_no_delay": int((pen.outcome == "no delay").sum()), "km_delay": delays}
+    budget = float(pen["budget"].max()) if "budget" in pen else float("nan")
+    note = f"with {kind}: {_counts(pen)}; control: {_counts(ctrl)}; budget {budget:.0f} steps"
+    verdict = _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, delays)
+    return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra=extra)
+
+
+def _km_delay(g: pd.DataFrame) -> float:
+    """Kaplan-Meier median delay of a group's memorised members (censored at the budget)."""
+    m = g[np.isfinite(g["delay_c"].to_numpy(float))]
+    return km_median(m["delay_c"], m["event"])
+
+
+def _counts(d):
+    return counts(d) or "none"
+
+
+def _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, delays):
+    """A problem's part of P2-l1 / P2-nuc from counts with intervals: the best beta's share must
+    reach `min_share` (`stats.share_at_least`) and exceed the control's (`stats.fewer`, Fisher's
+    exact test); counts that cannot decide give *inconclusive*."""
+    by_beta = pen.groupby("beta")["grokked"].agg(["sum", "size"])
+    best = by_beta.index[np.argmax(by_beta["sum"] / by_beta["size"])]
+    bk, bn = int(by_beta.loc[best, "sum"]), int(by_beta.loc[best, "size"])
+    ck, cn = int(ctrl["grokked"].sum()), len(ctrl)
+    if bk > 0 and ck / cn >= bk / bn:
+        return NOT                                   # the control groks as often: not the penalty
+    if bk > 0:
+        above_control = stats.fewer(ck, cn, bk, bn)
+        majority = stats.share_at_least(bk, bn, min_share)
+        if above_control is None:
+            return UNCLEAR                           # the counts cannot separate penalty and control
+        if majority is True:
+            finite = [delays[b] for b in sorted(delays) if math.isfinite(delays[b])]
+            ordered = len(finite) < 2 or all(a >= b for a, b in zip(finite, finite[1:]))
+            return REPRODUCED if ordered else PARTIAL    # smaller beta, longer delay (ties allowed)
+        return PARTIAL if majority is False else UNCLEAR
+    if (pen.outcome == "no delay").any():
+        return NOT                                   # generalised, but without a delay
+    memorised = pen["t_train"].notna()
+    if not memorised.any():
+        return UNCLEAR                               # nothing memorised: the budget, not the penalty
+    long_enough = budget >= max(budget_factor * float(pen.loc[memorised, "t_train"].median()), min_budget)
+    return NOT if long_enough else UNCLEAR
+
+
+@rule("P2-l1", by=("problem", "penalty", "beta"), gates=(no_divergence,))
+def l1_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, budget_factor: float = 10.0,
+            min_budget: float = 20_000) -> Verdict:
+    """P2-l1, over members trained with weight decay 0, judged per problem (column `problem`: the
+    MLP and/or a linear problem) and combined over the problems whose part is conclusive
+    (`rules.combine`; inconclusive when none is). A problem's part: *reproduced* when at some l1 coefficient
+    beta > 0 at least half the members grok (memorise, then reach 99% test with T_grok >= 2 T_train)
+    while no member of the control (the same runs with the penalty off, `control`) groks, and the
+    Kaplan-Meier median delay does not grow with beta (smaller alpha*beta, longer delay);
+    *partially reproduced* when some penalised members grok but not that; *not reproduced* when
+    the control groks at least as often as the best beta, when penalised members generalise only
+    without a delay, or when they memorise and none generalises within a budget of at least
+    max(10 x their median T_train, 20k steps); *inconclusive at this profile* when no penalised
+    member memorises, the budget is shorter than that, or the penalty or the control was not run.
+    Counts decide only through their intervals: "at least half" is `stats.share_at_least` and
+    "more often than the control" is Fisher's exact test (`stats.fewer`); where the counts cannot
+    decide, the part is inconclusive."""
+    return _penalty_rule(df, "l1", control, min_share, budget_factor, min_budget)
+
+
+@rule("P2-nuc", by=("problem", "penalty", "beta"), gates=(no_divergence,))
+def nuc_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, budget_factor: float = 10.0,
+             min_budget: float = 20_000) -> Verdict:
+    """P2-nuc: the P2-l1 rule with the nuclear-norm penalty (penalty 'nuclear') in place of l1, per
+    problem (column `problem`) and combined over the conclusive problems. A part: *reproduced* when at some beta > 0 at least half the members grok (T_grok >= 2 T_train) while
+    the penalty-off control never groks and the median delay does not grow with beta; *partially*
+    when some grok but not that; *not reproduced* when the control groks as often, when members
+    generalise only without delay, or none generalises within max(10 x median T_train, 20k) steps;
+    *inconclusive at this profile* when nothing memorises or the budget is shorter, or the counts
+    cannot decide (intervals as in P2-l1)."""
+    return _penalty_rule(df, "nuclear", control, min_share, budget_factor, min_budget)
+
+
+# ------------------------------------------------------------------------------ P2-l2proxy
+@rule("P2-l2proxy", by=("beta",), gates=(no_divergence,))
+def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -> Verdict:
+    """P2-l2proxy, over l1-penalised members that memorised and then generalised (T_grok > T_train),
+    with their norms at T_train and T_grok (columns l2_train, l2_grok, l1_train, l1_grok): the
+    share in which the l2 norm grew (strictly) while the l1 norm fell (strictly). *reproduced* when
+    that share's exact interval (`stats.share_ci`) lies at or above `share` (2/3), *not
+    reproduced* when it lies below 1 - `share` (1/3), *partially reproduced* when it lies
+    between (`stats.share_band`), *inconclusive at this profile* when it straddles either edge or with fewer than
+    `min_members` (2) such members. The weight-norm story predicts a share near 0 (l2 falls).
+    Members of several problems (column `problem`: the MLP, sparse recovery) are pooled; the value
+    gives each problem's count."""
+    d = outcomes(df)
+    g = d[d["event"] & (d["t_grok"] > d["t_train"])]
+    n = len(g)
+    both = (g["l2_grok"] > g["l2_train"]) & (g["l1_grok"] < g["l1_train"])
+    k = int(both.sum())
+    value = f"{k}/{n} generalising members: l2 grew and l1 fell from T_train to T_grok"
+    if "problem" in g and g["problem"].nunique() > 1:
+        value += " (" + ", ".join(f"{p}: {int(both[g['problem'] == p].sum())}/{int((g['problem'] == p).sum())}"
+                                  for p in sorted(g["problem"].unique())) + ")"
+    extra = {"k": k, "n": n, "l2_grows": int((g["l2_grok"] > g["l2_train"]).sum()),
+             "l1_falls": int((g["l1_grok"] < g["l1_train"]).sum())}
+    n_seeds = stats.n_seeds(g)
+    if n < min_members:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, note=f"fewer than {min_members} l1 members generalised",
+                       extra=extra)
+    f = k / n
+    lo, hi = stats.share_ci(k, n)
+    verdict = stats.share_band(k, n, 1 - share, share)
+    return Verdict(verdict, value, lo, hi, n_seeds=n_seeds, note=f"norms compared at T_train and T_grok; share "
+                   f"{f:.2f}, exact {stats.COUNT_LEVEL:.0%} interval [{lo:.2f}, {hi:.2f}] (reproduced when it lies at "
+                   f"or above {share:.2f}, not reproduced below {1 - share:.2f}, partially between)", extra=extra)
+
+
+# ------------------------------------------------------------------------------ P2-scaling
+def _with_constants(**values):
+    """Format the rule's docstring with `values` (the constants it states), before `@rule` reads it."""
+    def wrap(fn):
+        fn.__doc__ = fn.__doc__.format(**values)
+        return fn
+    return wrap
+
+
+@rule("P2-scaling", by=("alpha_beta",))
+@_with_constants(low=SLOPE_BAND[0], high=SLOPE_BAND[1])
+def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float = 2.0, y: str = "delay",
+                 n_boot: int = 1000) -> Verdict:
+    """P2-scaling: the least-squares slope of log(T2 - T1) (the column `y`; a chapter may pass the
+    authors' plateau T2 when T1 << T2) against log(alpha*beta) over the members that reached T2, with a bootstrap 95% CI resampling problem instances (seeds) whole. Instances
+    that basis pursuit cannot recover (column `recoverable` False) are left out and counted apart;
+    an alpha*beta value at which some recoverable member never reached T2 is left out of the fit
+    (its delay is only known to exceed the budget) and counted. *inconclusive at this profile* when
+    the alpha*beta values fitted span less than `min_decades` (2) decades, or there is no CI;
+    otherwise the equivalence rule against the band [{low:g}, {high:g}] around the paper's -1: CI inside
+    -> reproduced, wholly outside -> not reproduced, wider than the band -> inconclusive, else
+    partially reproduced."""
+    d = df.copy()
+    bad = d["recoverable"].eq(False) if "recoverable" in d else pd.Series(False, index=d.index)
+    d = d[~bad]
+    reached = np.isfinite(d[y].to_numpy(float)) & (d[y].to_numpy(float) > 0)
+    censored_ab = sorted(set(d.loc[~reached, "alpha_beta"]))
+    fit = d[reached & ~d["alpha_beta"].isin(censored_ab)]
+    ab = fit["alpha_beta"].to_numpy(float)
+    decades = float(np.log10(ab.max() / ab.min())) if len(ab) else 0.0
+    point, lo, hi = stats.slope_ci(fit, x="alpha_beta", y=y, n_boot=n_boot) if len(fit) else (np.nan,) * 3
+    extra = {"slope": point, "decades": decades, "n_fit": len(fit), "n_unrecoverable": int(bad.sum()),
+             "censored_alpha_beta": [float(v) for v in censored_ab], "band": list(band)}
+    note = (f"{len(fit)} members over {fit['alpha_beta'].nunique()} alpha*beta values spanning "
+            f"{decades:.2f} decades; {int(bad.sum())} members of unrecoverable instances left out; "
+            f"{len(censored_ab)} alpha*beta values with members that never reached T2 left out; band {band}")
+    n_seeds = stats.n_seeds(fit)
+    value = f"slope {fmt(point)}"
+    if decades < min_decades - 1e-9:
+        return Verdict(UNCLEAR, value, lo, hi, n_seeds, f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
+    return Verdict(band_verdict(lo, hi, band[0], band[1], log=False), value, lo, hi, n_seeds, note, extra)
+
+
+# ------------------------------------------------------------------------------ P2-depth
+def _grok_over_train(g: pd.DataFrame) -> float:
+    """Median T2/T1 (t_grok / t_train) over a group's members that generalised (inf when none did)."""
+    e = g[g["event"]]
+    return float(np.median(e["t_grok"] / np.maximum(e["t_train"], 1))) if len(e) else math.inf
+
+
+def _depth_part(g: pd.DataFrame, L: int, small: float, budget_factor: float) -> str:
+    """One depth's part of P2-depth (see `depth_rule`)."""
+    g = g[g["t_train"].notna()]          # a member that never memorised carries no delay either way
+    if g.empty:
+        return UNCLEAR
+    if L == 1:     # delay present: memorised, then late or never generalised
+        return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT
+    if _share(g["event"]) > 0.5:
+        return REPRODUCED if _grok_over_train(g) < (small if L == 2 else K_DELAY) else NOT
+    waiting = g[g["outcome"] == "not generalised"]
+    short = (waiting["budget"] < budget_factor * waiting["t_train"]).any() if len(waiting) else False
+    return UNCLEAR if short or g["budget"].isna().any() else NOT
+
+
+@rule("P2-depth", by=("L_depth",))
+def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.0) -> Verdict:
+    """P2-depth, over unregularised (beta = 0) members of the product parametrisation
+    a = A_1 * ... * A_L (column L_depth) at one N: three parts, each on its own depth's members.
+    L = 1, delay present: more than half memorise and then generalise late (grokked) or never;
+    L = 2, small delay: more than half generalise, with median T2/T1 below `small` (10);
+    L > 2, none: more than half generalise, with median T2/T1 below K_DELAY (2, i.e. no delay).
+    Each part counts only the members that memorised ("more than half" is of those; a member still
+    inside depth's slow start at the budget carries no delay either way, and the value counts it).
+    A part is inconclusive when its depth was not run, none of its members memorised (the budget
+    ended inside depth's slow start), or (L >= 2) most did not generalise but some of those had a
+    budget under 10 x their T1 (`budget_factor`); not reproduced when its condition fails. The
+    verdict combines the parts (`rules.combine`): reproduced only when all three are; not
+    reproduced when neither deeper part (L = 2, L > 2) is, whatever L = 1 shows; with a part
+    inconclusive, conclusive only when every way it could turn out gives the same verdict
+    (`stats.resolve`)."""
+    d = outcomes(df)
+    parts = {"L=1": _depth_part(d[d["L_depth"] == 1], 1, small, budget_factor),
+             "L=2": _depth_part(d[d["L_depth"] == 2], 2, small, budget_factor),
+             "L>2": _depth_part(d[d["L_depth"] > 2], 3, small, budget_factor)}
+    ratio = {int(L): _grok_over_train(g) for L, g in d.groupby("L_depth")}
+    value = "; ".join(f"L={L}: {_counts(g)}" for L, g in d.groupby("L_depth"))
+    note = ("parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()) + "; median T2/T1 by L: "
+            + ", ".join(f"L={L} {fmt(r)}" for L, r in ratio.items()))
+    n_seeds = stats.n_seeds(d)
+    verdict = stats.resolve(lambda v: NOT if v[1] == v[2] == NOT else stats.combine(*v), *parts.values())
+    return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra={"parts": parts, "ratio": ratio})
+
+
+# ------------------------------------------------------------------------------ P2-select
+def _rho(g: pd.DataFrame) -> float:
+    """Spearman correlation of tau with the time to generalise, censored at the budget."""
+    t_grok = g["t_grok"].fillna(g["budget"] + 1)
+    if not g["event"].any() or t_grok.nunique() < 2 or g["tau"].nunique() < 2:
+        return float("nan")
+    return float(pd.concat([g["tau"], t_grok], axis=1).corr(method="spearman").iloc[0, 1])
+
+
+@rule("P2-select", by=("problem", "N", "tau"))
+def select_rule(df: pd.DataFrame, min_rho: float = 0.3, expected: dict | None = None) -> Verdict:
+    """P2-select: for each problem, the Spearman correlation rho between tau (the share of samples
+    chosen by coherence) and the time to generalise T2, with members that never reach T2 counted
+    at the budget (censored, not dropped). P2 predicts rho < 0 for matrix completion (coherent
+    entries speed it up) and rho > 0 for compressed sensing (coherent measurements slow it down).
+    Only settings where recovery is possible count: members whose instance basis pursuit cannot
+    recover (column `recoverable` False) say nothing about selection and are left out, and so is a
+    (problem, N, tau) setting where fewer than half the members are recoverable (e.g. compressed
+    sensing at tau = 1, where the measurements see only N of the n coordinates). A problem's part is
+    reproduced when rho has the predicted sign with |rho| >= `min_rho` (0.3; no selection effect
+    gives rho near 0), not reproduced otherwise, inconclusive when no member reaches T2 or fewer
+    than two tau values remain. The verdict combines the parts."""
+    expected = expected or {"matrix completion": -1, "compressed sensing": +1}
+    d = outcomes(df)
+    if "recoverable" not in d:
+        d["recoverable"] = True
+    d["recoverable"] = d["recoverable"].fillna(True).astype(bool)
+    ok_share = d.groupby(["problem", "N", "tau"])["recoverable"].transform("mean")
+    used = d[(ok_share >= 0.5) & d["recoverable"]]
+    dropped = d.loc[ok_share < 0.5].groupby("problem")["tau"].unique()
+    parts, rhos = {}, {}
+    for prob, sign in expected.items():
+        g = used[used["problem"] == prob]
+        rho = _rho(g) if len(g) else float("nan")
+        rhos[prob] = rho
+        parts[prob] = UNCLEAR if not math.isfinite(rho) else (REPRODUCED if sign * rho >= min_rho else NOT)
+    value = "; ".join(f"{p}: Spearman rho(tau, T2) {fmt(r, 2)}" for p, r in rhos.items())
+    note = (f"members left out as unrecoverable: {int((~d['recoverable']).sum())}; settings left out: "
+            + (", ".join(f"{p} tau {sorted(float(t) for t in v)}" for p, v in dropped.items()) or "none")
+            + "; parts: " + ", ".join(f"{p} {v}" for p, v in parts.items()))
+    n_seeds = stats.n_seeds(used)
+    return Verdict(combine(*parts.values()), value, n_seeds=n_seeds, note=note,
+                   extra={"rho": rhos, "parts": parts, "n_unrecoverable": int((~d["recoverable"]).sum())})

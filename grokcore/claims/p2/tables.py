@@ -1,0 +1,138 @@
+"""P2's tables: what its rules read, built from the chapters' datasets (one row per member)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...core.linear_problems import plateau_t_grok, recoverable
+from ...results.tables import linear_members_table, members_table
+from ..rules import outcomes
+from .configs import INIT
+
+
+def linear_table(ds, cfg, **labels) -> pd.DataFrame:
+    """A linear problem's member table with its budget, the authors' plateau T2 (`t_grok_plateau`)
+    and whether basis pursuit recovers the instance (`recoverable`)."""
+    t = linear_members_table(ds, **labels)
+    t["budget"] = float(cfg.steps)
+    t["t_grok_plateau"] = plateau_t_grok(ds)
+    t["recoverable"] = recoverable(cfg)
+    return t
+
+
+def depth_table(datasets, cfgs, depths) -> pd.DataFrame:
+    """The depth sweep's members (column `L_depth`) with t_grok / t_train (`grok_over_train`)."""
+    dep = pd.concat([linear_table(ds, c, L_depth=d) for d, c, ds in zip(depths, cfgs, datasets)], ignore_index=True)
+    dep["grok_over_train"] = dep.t_grok / dep.t_train.clip(lower=1)
+    return dep
+
+
+def depth_summary(dep: pd.DataFrame) -> pd.DataFrame:
+    """Per (depth, N): share recovered, median times, final recovery error and t_grok / t_train."""
+    return dep.groupby(["L_depth", "N"]).agg(
+        recovered=("reached", "mean"), median_t_train=("t_train", "median"), median_t_grok=("t_grok", "median"),
+        median_final_test_err=("final_test_err", "median"),
+        median_grok_over_train=("grok_over_train", "median")).reset_index()
+
+
+def penalty_table(datasets: dict) -> pd.DataFrame:
+    """The MLP's members for P2-l1 / P2-nuc: `penalty` (the ensemble's kind, 'none' where its
+    coefficient is 0), `beta` (that coefficient) and `problem` 'mlp'."""
+    df = pd.concat([members_table(ds, penalty=k) for k, ds in datasets.items()], ignore_index=True)
+    df["beta"] = np.select([df.penalty == "l1", df.penalty == "nuclear"], [df.l1, df.nuclear], df.l2)
+    df.loc[df.beta == 0, "penalty"] = "none"
+    df["problem"] = "mlp"
+    return df
+
+
+def linear_penalty_table(datasets: dict, cfgs: dict, problem: str, with_recoverable: bool = False) -> pd.DataFrame:
+    """A linear problem's members for P2-l1 / P2-nuc: one ensemble per `penalty` (its key in
+    `datasets`), each with its own budget, `problem` as given, and optionally `recoverable`."""
+    parts = [linear_members_table(ds, penalty=k).assign(budget=float(cfgs[k].steps)) for k, ds in datasets.items()]
+    if with_recoverable:
+        parts = [t.assign(recoverable=recoverable(cfgs[k])) for t, k in zip(parts, datasets)]
+    df = pd.concat(parts, ignore_index=True)
+    df["problem"] = problem
+    return df
+
+
+def norm_change(ds, t_train, t_grok, beta, budget: float, **labels) -> pd.DataFrame:
+    """The P2-l2proxy table of one results Dataset (the MLP's or a linear problem's): one row per
+    member that memorised and then generalised (finite t_train < t_grok, arrays in member order),
+    with its l2 and l1 norms at t_train and at t_grok, read off the recorded curves (linearly
+    interpolated between recorded steps: a linear problem's times fall between its records)."""
+    steps = ds["step"].values.astype(float)
+    tr, tg, b = (np.asarray(v, float) for v in (t_train, t_grok, beta))
+    rows = []
+    for i in np.flatnonzero(np.isfinite(tr) & np.isfinite(tg) & (tg > tr)):
+        at = lambda v, t: float(np.interp(t, steps, ds[v].values[i]))  # noqa: E731
+        rows.append({"member": int(i), "seed": int(ds["seed"].values[i]), "beta": float(b[i]),
+                     "t_train": tr[i], "t_grok": tg[i], "budget": float(budget), "dnf": "",
+                     "l2_train": at("l2_norm", tr[i]), "l2_grok": at("l2_norm", tg[i]),
+                     "l1_train": at("l1_norm", tr[i]), "l1_grok": at("l1_norm", tg[i]), **labels})
+    cols = ["member", "seed", "beta", "t_train", "t_grok", "budget", "dnf", "l2_train", "l2_grok",
+            "l1_train", "l1_grok", *labels]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def mlp_norm_change(ds, budget: float) -> pd.DataFrame:
+    """`norm_change` of the MLP's l1 ensemble, over its l1-penalised members (beta 0 is the control)."""
+    pen = ds["l1"].values > 0
+    return norm_change(ds, np.where(pen, ds.t_train.values, np.nan), ds.t_grok.values, ds["l1"].values, budget,
+                       problem="mlp")
+
+
+def linear_norm_change(ds, table: pd.DataFrame, budget: float, problem: str) -> pd.DataFrame:
+    """`norm_change` of a linear l1 ensemble over its recoverable members (`table`: its member table,
+    in member order, with `recoverable`)."""
+    return norm_change(ds, np.where(table.recoverable, table.t_train, np.nan), table.t_grok, table.beta, budget,
+                       problem=problem)
+
+
+def selection_table(datasets: dict, cfgs: dict, budget: float) -> pd.DataFrame:
+    """P2-select's members: each linear problem (its key in `datasets`, spaces for underscores)
+    with `recoverable`, `budget`, and `t_grok_censored` (t_grok, or the budget + 1 when never)."""
+    tab = pd.concat([linear_members_table(ds, problem=k.replace("_", " ")).assign(recoverable=recoverable(cfgs[k]))
+                     for k, ds in datasets.items()])
+    tab["budget"] = float(budget)
+    tab["t_grok_censored"] = tab.t_grok.fillna(budget + 1)
+    return tab
+
+
+def selection_summary(tab: pd.DataFrame) -> pd.DataFrame:
+    """Per (problem, N, tau): share recovered and recoverable, median t_train and censored t_grok."""
+    return tab.groupby(["problem", "N", "tau"]).agg(
+        recovered=("reached", "mean"), recoverable=("recoverable", "mean"), median_t_train=("t_train", "median"),
+        median_t_grok=("t_grok_censored", "median")).reset_index()
+
+
+def modadd_table(datasets: dict) -> pd.DataFrame:
+    """The modular-addition selection runs' members (column `selection`) with their outcomes."""
+    return outcomes(pd.concat([members_table(ds, selection=s) for s, ds in datasets.items()], ignore_index=True))
+
+
+def modadd_comparison(tab: pd.DataFrame, n_seeds: int, mod_p: int, mod_k: int) -> tuple[dict, str]:
+    """Descriptive (P2 makes no claim here): per selection the members that grokked, the ratio of
+    median t_grok diagonal / random with its bootstrap 95% CI (NaN when a selection never grokked).
+    Returns the chapter's glue values and a one-line note."""
+    from .. import stats
+    g = {s: tab.loc[(tab.selection == s) & tab.reached, "t_grok"].to_numpy(float) for s in ("random", "diagonal")}
+    n = {s: len(v) for s, v in g.items()}
+    both = all(n.values())
+    ratio = float(np.median(g["diagonal"]) / np.median(g["random"])) if both else np.nan
+    lo, hi = stats.ratio_ci(g["diagonal"], g["random"], stat=np.median) if both else (np.nan, np.nan)
+    values = {"mod_ratio": ratio, "mod_lo": lo, "mod_hi": hi, "mod_grok_random": f"{n['random']}/{n_seeds}",
+              "mod_grok_diagonal": f"{n['diagonal']}/{n_seeds}"}
+    from ..rules import fmt
+    note = (f"modular addition p={mod_p}, {mod_k} diagonals vs random ({mod_k * mod_p} pairs): grokked "
+            f"{n['diagonal']}/{n_seeds} vs {n['random']}/{n_seeds}, median T_grok ratio "
+            f"{fmt(ratio)} [{fmt(lo)}, {fmt(hi)}]")
+    return values, note
+
+
+def unrecoverable(table: pd.DataFrame, cfg) -> pd.DataFrame:
+    """The instances (seed, N) of `table` that basis pursuit cannot recover, with its recovery error."""
+    from ...core.linear_problems import basis_pursuit_error
+    bad = table.loc[~table.recoverable, ["seed", "N"]].drop_duplicates()
+    return bad.assign(basis_pursuit_error=[basis_pursuit_error(cfg, {"seed": s, "N": n, "tau": 0.0, "init_scale": INIT})
+                                           for s, n in zip(bad.seed, bad.N)])
