@@ -19,6 +19,8 @@ from ..rules import no_divergence, ratio_band_verdict, trains
 
 RATIO_FACTOR = 1.5      # ratio claims: reproduced when the 95% CI lies in [paper / 1.5, paper * 1.5]
 N_BOOT = stats.N_BOOT   # bootstrap resamples inside a rule (the rule is rerun for firmness)
+NORM_N_BOOT = 300       # P1-norm's resamples of its CV (each resample recomputes every config's mean)
+FOURIER_N_BOOT = 500    # P1-fourier's resamples of each model's median share
 
 
 def _doc(**values):
@@ -331,7 +333,7 @@ NORM_BAND = 2 * NORM_PAPER_CV   # reproduced: the CV's CI inside [0, twice the p
 @rule("P1-norm", by=("config",), gates=(no_divergence,))
 @_doc(paper=fmt(100 * NORM_PAPER_CV), band=fmt(100 * NORM_BAND))
 def norm_rule(df: pd.DataFrame, paper_cv: float = NORM_PAPER_CV, band: float = NORM_BAND, min_span: float = 2.0,
-              n_boot: int = 300) -> Verdict:
+              n_boot: int = NORM_N_BOOT) -> Verdict:
     """P1-norm, on grokked members labelled by `config` with `rms_at_grok` (parameter RMS at
     T_grok) and the nulls `rms_at_train` (at T_train) and `rms_init`: the coefficient of variation
     across configurations of the per-config mean RMS at T_grok, with a bootstrap 95% CI
@@ -390,7 +392,7 @@ def fourier_rule(df: pd.DataFrame, null: float = float("nan"), paper: dict | Non
     for m, ref in paper.items():
         x = d.loc[(d["model"] == m) & d["grokked"], "top_share"].to_numpy(float)
         x = x[np.isfinite(x)]
-        lo, hi = stats.bootstrap_ci(x, n_boot=500)
+        lo, hi = stats.bootstrap_ci(x, n_boot=FOURIER_N_BOOT)
         med = float(np.median(x)) if len(x) else float("nan")
         b_lo, b_hi = ref - band, min(1.0, ref + band)
         if not (b_lo > floor):
