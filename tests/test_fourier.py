@@ -16,7 +16,6 @@ def test_pure_cosine_embedding_has_all_energy_in_its_frequency():
     e = fourier.spectrum(cosine_embedding(p, k))
     assert e.shape == (p // 2 + 1,)
     assert e[k] / e.sum() > 0.999
-    assert fourier.top_freqs(e, 1)[0] == k
     assert fourier.top_share(e, 1) > 0.999
 
 
@@ -37,13 +36,13 @@ def test_spectrum_conserves_energy_parseval():
 def test_dc_counts_as_a_frequency():
     p = 11
     W = np.ones((p, 4)) + 1e-3 * cosine_embedding(p, 3, d=4)
-    assert fourier.top_freqs(fourier.spectrum(W), 1)[0] == 0
+    assert fourier.spectrum(W).argmax() == 0
 
 
 def test_three_frequency_embedding_top5_share_is_one():
     p = 31
     W = np.concatenate([cosine_embedding(p, k, d=4, seed=k) for k in (2, 5, 11)], axis=1)
-    assert set(fourier.top_freqs(fourier.spectrum(W), 3)) == {2, 5, 11}
+    assert set(np.argsort(fourier.spectrum(W))[-3:]) == {2, 5, 11}
     assert fourier.top_share(fourier.spectrum(W), 5) > 0.999
 
 

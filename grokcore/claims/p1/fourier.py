@@ -40,11 +40,6 @@ def top_share(energy: np.ndarray, top: int = 5) -> np.ndarray:
     return np.where(total > 0, largest / np.where(total > 0, total, 1.0), np.nan)
 
 
-def top_freqs(energy: np.ndarray, top: int = 5) -> np.ndarray:
-    """Indices k of the `top` largest frequencies, largest first (..., top)."""
-    return np.argsort(np.asarray(energy), axis=-1)[..., ::-1][..., :top]
-
-
 def embedding(ds: xr.Dataset, p: int | None = None) -> np.ndarray:
     """The final token embeddings (E, p, d) of a results Dataset saved with save_params=True.
     Rows beyond p (a Transformer's '=' token) are dropped."""
