@@ -114,3 +114,7 @@ def test_plan_lists_configs_and_a_total(tmp_path):
     assert any(ln.startswith("total") for ln in lines) and "H100" in text
     assert (root / "_build" / "plan" / "intro_grokking.json").exists()
     assert plan_table("smoke", ["intro_grokking"], root, cap=10, calibrate_s=0).count("intro_grokking") >= 1
+    # a chapter whose Page takes its name from the run ($GROK_CHAPTER) is planned too
+    row = next(ln for ln in plan_table("smoke", ["p3_optimizers"], root, calibrate_s=0).splitlines()
+               if ln.startswith("p3_optimizers"))
+    assert int(row.split()[1]) > 0, row
