@@ -1,0 +1,1 @@
+"""Figures of each paper's chapters (one module per paper)."""
