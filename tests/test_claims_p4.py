@@ -155,7 +155,8 @@ def test_rank_table_counts_tunnels_from_the_float64_ranks_and_at_step_zero():
     assert t["tunnel"].tolist() == [2, 0] and t["tunnel_at_init"].tolist() == [0, 0]
     prec = p4.rank_precision({4: ds}, final)
     assert prec["members"].sum() == 8 and prec["members differing"].tolist() == [0, 1, 1, 2]
-    assert p4.tunnel_note(thresholds[4], 5000) == "float64 final ranks, threshold rank < 48 (layer 1) / 96, paper values at N=5000"
+    assert p4.tunnel_note(thresholds[4], 5000) == ("float64 final ranks, threshold rank < 48 (layer 1) / 96, "
+                                                   "paper values at N=5000")
 
 
 def test_p4_tunnel_compares_with_the_papers_n_by_share_of_the_training_set():
@@ -377,9 +378,11 @@ def test_deep_mlp_builders_give_the_stored_runs_of_the_quick_profile():
     assert grid[(400, 12)].hash() == "4e9c435824ca7184"   # the stored depth-12 run of the quick profile
     rank_base = p4.deep_mlp(n_train=400, probe_size=100_000)
     wd = [0.025, 0.05, 0.25]
-    assert p4.wd_sweep(rank_base, wd, [400], 4)[400].hash() == literal.replace(depth=4, wd=tuple(wd), n_train=400).hash()
+    sweep = p4.wd_sweep(rank_base, wd, [400], 4)
+    assert sweep[400].hash() == literal.replace(depth=4, wd=tuple(wd), n_train=400).hash()
     norm = p4.norm_sweep(rank_base, wd, [400, 800], 4)
-    assert [c.hash() for c in norm.values()] == [literal.replace(depth=4, wd=0.05, n_train=n).hash() for n in (400, 800)]
+    assert [c.hash() for c in norm.values()] == [literal.replace(depth=4, wd=0.05, n_train=n).hash()
+                                                 for n in (400, 800)]
     other = p4.compare_config(grid[(400, 4)], "mnist1d")
     assert other.hash() == literal.replace(task="mnist1d", n_train=2467, depth=4, feature_rank=False,
                                            save_params=False).hash()    # 400/1297 of MNIST-1D's 8000
@@ -398,8 +401,8 @@ def test_token_mlp_grid_gives_the_quick_profiles_runs():
 def test_settings_notes_state_the_runs_settings():
     from grokcore import RunConfig
     cfg = RunConfig(**QUICK_DEEP).replace(n_train=400, depth=4)
-    assert p4.settings_note(cfg) == ("digits (scikit-learn, 8x8), N=400 (31% of the training set), width 128, 10000 steps, "
-                                     "lr 0.004, wd 0.05 (lr*wd*T 2.00), init x8, float32")
+    assert p4.settings_note(cfg) == ("digits (scikit-learn, 8x8), N=400 (31% of the training set), width 128, "
+                                     "10000 steps, lr 0.004, wd 0.05 (lr*wd*T 2.00), init x8, float32")
     sweep = p4.wd_sweep(cfg, [0.025, 0.05, 0.25], [400], 4)
     assert p4.sweep_note(sweep) == ("digits (scikit-learn, 8x8), depth 4, N [400], γ grid [0.025, 0.05, 0.25], "
                                     "width 128, 10000 steps, lr 0.004, init x8")

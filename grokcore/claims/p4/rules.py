@@ -145,12 +145,25 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
 
 
 # ------------------------------------------------------------------------------ P4-multistage
+MAJORITY = 0.5   # a depth is two-stage when this share of its memorised members is, by its exact interval
+UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
+
+
+def _formatted(**values):
+    """Format a rule's docstring with `values` before @rule reads it (numbers derived from constants)."""
+    def deco(fn):
+        fn.__doc__ = fn.__doc__.format(**values)
+        return fn
+    return deco
+
+
 @rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
+@_formatted(few=UNANIMOUS - 1, enough=UNANIMOUS)
 def multistage_rule(df: pd.DataFrame) -> Verdict:
     """At the largest N, count per depth the memorised members with two or more surges of test
     accuracy after memorisation (the two-stage rule of grokcore.claims.p4.probes). Whether a depth's
-    share is a majority is decided by its exact interval (`stats.share_at_least`: 3/3 and 0/3
-    cannot decide, 5/5 and 0/5 can). Reproduced: the shallowest depth not a majority and every
+    share is a majority is decided by its exact interval (`stats.share_at_least`: {few}/{few} and
+    0/{few} cannot decide, {enough}/{enough} and 0/{enough} can). Reproduced: the shallowest depth not a majority and every
     deeper depth a majority; not reproduced: no deeper depth a majority; partially reproduced
     otherwise; each only when undecided depths could not change it (`stats.resolve`), else
     inconclusive, as when some depth has no memorised member, or no member has even one surge
@@ -166,8 +179,9 @@ def multistage_rule(df: pd.DataFrame) -> Verdict:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
                        note="a depth never memorised, or no member has a surge after memorisation")
     tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
-    shallow = {True: NOT, False: REPRODUCED, None: UNCLEAR}[stats.share_at_least(two[depths[0]], mem[depths[0]], 0.5)]
-    deep = [tri[stats.share_at_least(two[k], mem[k], 0.5)] for k in depths[1:]]
+    shallow = {True: NOT, False: REPRODUCED, None: UNCLEAR}[stats.share_at_least(two[depths[0]], mem[depths[0]],
+                                                                                 MAJORITY)]
+    deep = [tri[stats.share_at_least(two[k], mem[k], MAJORITY)] for k in depths[1:]]
     v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else
                       NOT if all(x == NOT for x in p[1:]) else PARTIAL, shallow, *deep)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
@@ -175,6 +189,9 @@ def multistage_rule(df: pd.DataFrame) -> Verdict:
 
 
 # ------------------------------------------------------------------------------ P4-rank
+COINCIDE_BAND = (1 / 3, 2 / 3)  # the share of risers whose rank falls with the rise: not / partially / reproduced
+
+
 def log_gap(a, b) -> np.ndarray:
     """|log10(a / b)| per member; inf where either onset is missing."""
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -203,7 +220,7 @@ def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdic
     if n < 2:
         return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
                        note="fewer than 2 members rose by 10 points after memorisation")
-    v = stats.share_band(hit, n, 1 / 3, 2 / 3)
+    v = stats.share_band(hit, n, *COINCIDE_BAND)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
                    note=f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}")
 
@@ -271,7 +288,7 @@ def wd_rule(df: pd.DataFrame) -> Verdict:
         for g, want in zip(gammas, EXPECTED_WD):
             c = d[(d["n_train"] == n) & np.isclose(d["wd"], g)]
             hit = int((c["cls"] == want).sum())
-            cells[(n, g)] = stats.share_at_least(hit, len(c), 0.5) if len(c) else False
+            cells[(n, g)] = stats.share_at_least(hit, len(c), MAJORITY) if len(c) else False
             rows.append(f"N={n} wd={fmt(g)}: {hit}/{len(c)} {want}")
     n_seeds = stats.n_seeds(df)
     value = "; ".join(rows)

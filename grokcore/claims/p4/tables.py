@@ -68,8 +68,9 @@ def depth_onsets(extra: dict) -> pd.DataFrame:
     after memorisation (reported, not scored)."""
     def med(d):
         return {k: fmt(v) for k, v in d.items()}
-    return pd.DataFrame({"train rose": extra["train"]["n_rose"], "KM median train rise": med(extra["train"]["km_median"]),
-                         "test rose": extra["test"]["n_rose"], "KM median test rise": med(extra["test"]["km_median"]),
+    train, test = extra["train"], extra["test"]
+    return pd.DataFrame({"train rose": train["n_rose"], "KM median train rise": med(train["km_median"]),
+                         "test rose": test["n_rose"], "KM median test rise": med(test["km_median"]),
                          "memorised": extra["n_memorised"],
                          "KM median delay after memorisation (not scored)": med(extra["delay_km_median"])}
                         ).rename_axis("depth")
