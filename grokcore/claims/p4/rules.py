@@ -27,6 +27,16 @@ from .probes import STAGES, stage_class
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
 BOOT_SEED = 0  # the generator seed of the bootstraps inside the rules
+DEPTH_N_BOOT = 200   # P4-depth: resamples of the deepest/shallowest ratio of Kaplan-Meier medians
+TUNNEL_N_BOOT = 400  # P4-tunnel: resamples of each depth's median tunnel length
+
+
+def _formatted(**values):
+    """Format a rule's docstring with `values` before @rule reads it (numbers derived from constants)."""
+    def deco(fn):
+        fn.__doc__ = fn.__doc__.format(**values)
+        return fn
+    return deco
 
 
 def paper_tunnel_n(n_train: int, task: str) -> int:
@@ -106,7 +116,7 @@ def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[st
 
 
 @rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence,))
-def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
+def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
     """The paper's claim, at the largest N: the rise of train accuracy and the rise of test
     accuracy come later as depth grows. Per member and curve, the rise onset is measured from step
     0 (`t_rise_train`, `t_rise_test`: half of the curve's rise covered, see
@@ -147,14 +157,6 @@ def depth_rule(df: pd.DataFrame, n_boot: int = 200) -> Verdict:
 # ------------------------------------------------------------------------------ P4-multistage
 MAJORITY = 0.5   # a depth is two-stage when this share of its memorised members is, by its exact interval
 UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
-
-
-def _formatted(**values):
-    """Format a rule's docstring with `values` before @rule reads it (numbers derived from constants)."""
-    def deco(fn):
-        fn.__doc__ = fn.__doc__.format(**values)
-        return fn
-    return deco
 
 
 @rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
@@ -226,17 +228,18 @@ def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdic
 
 
 # ------------------------------------------------------------------------------ P4-tunnel
-def _median_ci(v, n_boot: int = 400, seed: int = BOOT_SEED) -> tuple[float, float]:
+def _median_ci(v, n_boot: int = TUNNEL_N_BOOT, seed: int = BOOT_SEED) -> tuple[float, float]:
     return stats.bootstrap_ci(v, np.median, n_boot=n_boot, seed=seed)
 
 
 @rule("P4-tunnel", by=("depth",), gates=(no_divergence,))
+@_formatted(**{f"n{n}": "/".join(map(str, v.values())) for n, v in PAPER_TUNNEL.items()})
 def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -> Verdict:
     """Tunnel length = hidden layers whose final feature rank is below the threshold (column
     `tunnel`), over the members that memorised. Per depth the median over seeds with a 95%
     bootstrap CI, judged by equivalence against the band paper +- `tol` layers (default 1) around
     the paper's length for that depth (`paper`: depth -> length; default P4's N=5000 values
-    1/3/6, N=7000 gives 1/5/6): CI inside the band reproduced, wholly outside not reproduced,
+    {n5000}, N=7000 gives {n7000}): CI inside the band reproduced, wholly outside not reproduced,
     wider than the band or missing inconclusive, else partially; the depths combine (all
     reproduced -> reproduced; none even partially -> not reproduced). Not reproduced when the
     median length is 0 at every depth: no tunnel forms, though 0 lies within a layer of the
