@@ -68,16 +68,15 @@ def chapter_configs(ch, params: dict, root: Path) -> tuple[list, list[str]]:
 
 
 @contextlib.contextmanager
-def _scratch_env(tmp: Path, root: Path, chapter: str):
-    from .page import CHAPTER_ENV
+def _scratch_env(tmp: Path, root: Path):
     keys = ("GROK_RESULTS", "GROK_CLAIMS_DIR", "GROK_BOOK_ROOT", "GROK_MAX_STEPS", "GROK_PLAN_RECORD",
-            "GROK_PLAN", "GROK_EXECUTOR", "GROK_NO_PROGRESS", CHAPTER_ENV)
+            "GROK_PLAN", "GROK_EXECUTOR", "GROK_NO_PROGRESS")
     old = {k: os.environ.get(k) for k in keys}
     (tmp / "book").mkdir()
     (tmp / "book" / "reference").symlink_to(root / "book" / "reference")
     os.environ.update(GROK_RESULTS=str(tmp / "results"), GROK_CLAIMS_DIR=str(tmp / "claims"),
                       GROK_BOOK_ROOT=str(tmp), GROK_MAX_STEPS="1", GROK_PLAN_RECORD=str(tmp / "jobs.jsonl"),
-                      GROK_EXECUTOR="local", GROK_NO_PROGRESS="1", **{CHAPTER_ENV: chapter})  # for Page(profile)
+                      GROK_EXECUTOR="local", GROK_NO_PROGRESS="1")
     os.environ.pop("GROK_PLAN", None)
     try:
         yield tmp / "jobs.jsonl"
@@ -104,7 +103,7 @@ def _record(ch, params: dict, root: Path) -> tuple[list[dict], list[str]]:
     injected = "\n".join(f"{k} = {v!r}" for k, v in params.items())
     sources = [c.source for c in cells[:first + 1]] + [injected] + [c.source for c in cells[first + 1:]]
     problems = []
-    with tempfile.TemporaryDirectory(prefix="grok-plan-") as tmp, _scratch_env(Path(tmp), root, ch.name) as rec:
+    with tempfile.TemporaryDirectory(prefix="grok-plan-") as tmp, _scratch_env(Path(tmp), root) as rec:
         ns = {"__name__": "__main__", "display": lambda *a, **k: None}
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()):
