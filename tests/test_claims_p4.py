@@ -95,25 +95,95 @@ def test_km_floor_is_the_longest_observation_when_the_median_is_censored():
     assert km_floor([10, 50, 30], [False, False, False]) == 50
 
 
-def test_stage_table_measures_both_rises_from_step_zero():
-    """A member whose train accuracy rises at step 300 and test at 600, and one that never rises."""
+def deep_ds(train_acc, test_acc, t_train, ranks=None, config=None, **coords):
+    """A deep-MLP results Dataset by hand: curves (members, steps) over steps 0..1000 every 100,
+    `ranks` (members, steps, layers) as the logged feature rank when given."""
     import json
     import xarray as xr
+    tr, te = np.asarray(train_acc, float), np.asarray(test_acc, float)
+    e, steps = len(tr), np.arange(0, 100 * tr.shape[1], 100)
+    nan = np.full(e, np.nan)
+    member = {"seed": list(range(e)), "split_seed": [0] * e, "lr": [1e-3] * e, "wd": [0.1] * e, "l1": [0.0] * e,
+              "l2": [0.0] * e, "nuclear": [0.0] * e, "init_scale": [8.0] * e, "t_train": list(t_train), "t_grok": nan,
+              "t_grok95": nan, "delay": nan, "dnf": ["te" if np.isfinite(t) else "tr" for t in t_train], **coords}
+    data = {"train_acc": (("member", "step"), tr), "test_acc": (("member", "step"), te),
+            "l2_norm": (("member", "step"), np.ones_like(tr)), **{k: ("member", v) for k, v in member.items()}}
+    if ranks is not None:
+        data["feature_rank"] = (("member", "step", "layer"), np.asarray(ranks, float))
+    cfg = {"steps": int(steps[-1]), "depth": 4, "n_train": 100, **(config or {})}
+    return xr.Dataset(data, coords={"step": steps}, attrs={"config": json.dumps(cfg), "wall_time_s": 10.0})
+
+
+def test_stage_table_measures_both_rises_from_step_zero():
+    """A member whose train accuracy rises at step 300 and test at 600, and one that never rises."""
     from grokcore.claims.p4 import stage_table
     steps = np.arange(0, 1001, 100)
     tr = np.stack([np.where(steps >= 300, 1.0, 0.1), np.full(len(steps), 0.1)])
     te = np.stack([np.where(steps >= 600, 0.9, 0.1), np.full(len(steps), 0.1)])
-    nan2 = np.full(2, np.nan)
-    ds = xr.Dataset({"train_acc": (("member", "step"), tr), "test_acc": (("member", "step"), te),
-                     "l2_norm": (("member", "step"), np.ones_like(tr)),
-                     **{k: ("member", v) for k, v in {"seed": [0, 1], "split_seed": [0, 0], "lr": [1e-3] * 2,
-                        "wd": [0.1] * 2, "l1": [0.0] * 2, "l2": [0.0] * 2, "nuclear": [0.0] * 2,
-                        "init_scale": [8.0] * 2, "t_train": [300.0, np.nan], "t_grok": nan2,
-                        "t_grok95": nan2, "delay": nan2, "dnf": ["te", "tr"]}.items()}},
-                    coords={"step": steps}, attrs={"config": json.dumps({"steps": 1000, "depth": 4, "n_train": 100})})
-    t = stage_table(ds)
+    t = stage_table(deep_ds(tr, te, [300.0, np.nan], config={"steps": 1000}))
     assert t["t_rise_train"].tolist()[0] == 300 and np.isnan(t["t_rise_train"].tolist()[1])
     assert t["t_rise_test"].tolist()[0] == 600 and np.isnan(t["t_rise_test"].tolist()[1])
+    assert t["stage"].tolist() == ["one surge", "no memorisation"]
+
+
+def test_depth_and_sweep_tables_label_each_run_and_join_the_curve_summaries():
+    steps = np.arange(0, 1001, 100)
+    tr = np.stack([np.where(steps >= 300, 1.0, 0.1)] * 2)
+    te = np.stack([np.where(steps >= 600, 0.9, 0.1)] * 2)
+    ranks = np.broadcast_to(np.linspace(60, 20, len(steps))[None, :, None], (2, len(steps), 4))
+    ds = deep_ds(tr, te, [300.0, 300.0], ranks=ranks)
+    t = p4.depth_table({(400, 4): ds, (400, 8): ds})
+    assert t[["n_train", "depth"]].drop_duplicates().values.tolist() == [[400, 4], [400, 8]] and len(t) == 4
+    w = p4.sweep_table({200: ds, 400: ds}, depth=8)
+    assert w["n_train"].tolist() == [200, 200, 400, 400] and (w["depth"] == 8).all()
+    np.testing.assert_allclose(w["norm_mean"], 0.0)                     # log10 of a unit norm
+    np.testing.assert_allclose(w["rank_mean"], np.linspace(60, 20, len(steps)).mean())
+
+
+def test_rank_table_counts_tunnels_from_the_float64_ranks_and_at_step_zero():
+    """Two members of depth 4 (threshold 48 at layer 1, 96 after): the float64 final ranks give
+    tunnels of 2 and 0 hidden layers; at step 0 every rank is full (no tunnel)."""
+    steps = np.arange(0, 1001, 100)
+    acc = np.stack([np.where(steps >= 300, 1.0, 0.1)] * 2)
+    logged = np.full((2, len(steps), 4), 120.0)
+    logged[:, :, 0] = 60.0
+    ds = deep_ds(acc, acc, [300.0, 300.0], ranks=logged)
+    thresholds = p4.rank_thresholds(128, 64, 0.75, [4])
+    np.testing.assert_array_equal(thresholds[4], [48, 96, 96, 96])
+    final = {4: np.array([[60, 50, 40, 10], [60, 120, 120, 10]], float)}
+    t = p4.rank_table({4: ds}, final, thresholds)
+    assert t["tunnel"].tolist() == [2, 0] and t["tunnel_at_init"].tolist() == [0, 0]
+    prec = p4.rank_precision({4: ds}, final)
+    assert prec["members"].sum() == 8 and prec["members differing"].tolist() == [0, 1, 1, 2]
+    assert p4.tunnel_note(thresholds[4], 5000) == ("float64 final ranks, threshold rank < 48 (layer 1) / 96, "
+                                                   "paper values at N=5000")
+
+
+def test_p4_tunnel_compares_with_the_papers_n_by_share_of_the_training_set():
+    assert p4.paper_tunnel_n(7000, "mnist") == 7000 and p4.paper_tunnel_n(5000, "mnist") == 5000
+    assert p4.paper_tunnel_n(400, "digits") == 7000     # 31% of the digits' 1,297 (7000 is 12% of 60000)
+    assert p4.paper_tunnel_n(100, "digits") == 5000
+
+
+def test_data_set_comparison_and_the_values_the_page_glues():
+    steps = np.arange(0, 1001, 100)
+    ours = deep_ds(np.ones((2, len(steps))), np.full((2, len(steps)), 0.8), [100.0, 200.0], config={"n_train": 400})
+    other = deep_ds(np.full((2, len(steps)), 0.3), np.full((2, len(steps)), 0.2), [np.nan, np.nan],
+                    config={"n_train": 2467})
+    t = p4.data_set_comparison({"digits": ours, "MNIST-1D": other})
+    assert t.loc["digits", "memorised"] == "2/2" and t.loc["MNIST-1D", "memorised"] == "0/2"
+    assert t["N"].tolist() == [400, 2467]
+    v = p4.comparison_values(ours, other)
+    assert v == {"compare_train": 0.3, "compare_test": 0.2, "ours_test": 0.8,
+                 "compare_phrase": "memorises none of its 2 members"}
+    assert p4.comparison_values(ours)["compare_phrase"] == "was not trained (compare is empty)"
+
+
+def test_depth_onsets_tabulates_the_depth_rules_numbers():
+    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]})
+    t = p4.depth_onsets(p4.depth_rule(df).extra)
+    assert t.index.name == "depth" and t["train rose"].tolist() == [3, 3, 3]
+    assert t["KM median train rise"].tolist() == ["210", "420", "820"]
 
 
 # ------------------------------------------------------------------------------ P4-multistage
@@ -263,6 +333,7 @@ def test_p4_data_task_prefers_mnist_files_and_names_unknown_sets():
 
 def test_final_ranks_recompute_every_layer_on_the_whole_test_set(tmp_path, monkeypatch):
     from grokcore import RunConfig
+    from grokcore.core.tasks import make_data
     from grokcore.core.train import train
     cfg = RunConfig(task="digits", model="deepmlp", depth=3, width=8, n_train=60, init_scale=8.0, optimizer="adamw",
                     loss="mse", batch_size=20, steps=4, eval_every=2, seeds=(0, 1), save_params=True,
@@ -271,3 +342,69 @@ def test_final_ranks_recompute_every_layer_on_the_whole_test_set(tmp_path, monke
     r = p4.final_ranks(ds)
     assert r.shape == (2, 3)
     assert (r[:, -1] <= 10).all() and (r <= 8).all() and (r >= 1).all()
+    assert p4.n_inputs(cfg) == 64                                 # the digits' 8x8 pixels
+    probes = p4.probe_table({3: cfg}, {3: ds})                    # (depth, seed, layer) rows
+    assert len(probes) == 2 * 3 and probes["probe_test_acc"].between(0, 1).all()
+    seconds, share, n = p4.rank_eval_cost(ds.assign_attrs(wall_time_s=1.0), cfg)
+    assert seconds > 0 and np.isclose(share, seconds * ds.sizes["step"]) and n == len(make_data(cfg).x_test)
+
+
+def test_token_mlp_summary_counts_members_that_reached_both_thresholds():
+    steps = np.arange(0, 1001, 100)
+    ds = deep_ds(np.ones((2, len(steps))), np.ones((2, len(steps))), [100.0, 100.0])
+    ds["t_grok"].values[:] = [300.0, 500.0]
+    ds["dnf"].values[:] = ["", "te"]
+    t = p4.token_mlp_summary({(2, False): ds, (2, True): ds})
+    assert t[["residual", "depth", "n", "reached"]].values.tolist() == [[False, 2, 2, 1], [True, 2, 2, 1]]
+    assert t["median"].tolist() == [300.0, 300.0]
+
+
+# ------------------------------------------------------------------------------ configurations
+QUICK_DEEP = dict(task="digits", data_dir="", model="deepmlp", width=128, act="relu", init_scale=8.0,
+                  optimizer="adamw", lr=4e-3, wd=0.05, loss="mse", batch_size=200, dtype="float32", steps=10000,
+                  eval_every=200, seeds=(0, 1, 2), early_stop=False, feature_rank=True, probe_size=100_000,
+                  save_params=True)   # the literal both P4 chapters built before the builders
+
+
+def test_deep_mlp_builders_give_the_stored_runs_of_the_quick_profile():
+    from grokcore import RunConfig
+    literal = RunConfig(**QUICK_DEEP)
+    base = p4.deep_mlp("digits", "", 3, width=128, init_scale=8.0, lr=4e-3, wd=0.05, batch_size=200,
+                       dtype="float32", steps=10000, eval_every=200)
+    assert base.hash() == p4.deep_mlp().hash() == literal.hash()    # QUICK holds the same defaults
+    grid = p4.depth_grid(base, [400], [4, 8, 12])
+    assert list(grid) == [(400, 4), (400, 8), (400, 12)]
+    assert [c.hash() for c in grid.values()] == [literal.replace(n_train=400, depth=d).hash() for d in (4, 8, 12)]
+    assert grid[(400, 12)].hash() == "4e9c435824ca7184"   # the stored depth-12 run of the quick profile
+    rank_base = p4.deep_mlp(n_train=400, probe_size=100_000)
+    wd = [0.025, 0.05, 0.25]
+    sweep = p4.wd_sweep(rank_base, wd, [400], 4)
+    assert sweep[400].hash() == literal.replace(depth=4, wd=tuple(wd), n_train=400).hash()
+    norm = p4.norm_sweep(rank_base, wd, [400, 800], 4)
+    assert [c.hash() for c in norm.values()] == [literal.replace(depth=4, wd=0.05, n_train=n).hash()
+                                                 for n in (400, 800)]
+    other = p4.compare_config(grid[(400, 4)], "mnist1d")
+    assert other.hash() == literal.replace(task="mnist1d", n_train=2467, depth=4, feature_rank=False,
+                                           save_params=False).hash()    # 400/1297 of MNIST-1D's 8000
+    assert p4.deep_mlp(data_dir="/idx").task == "mnist"
+
+
+def test_token_mlp_grid_gives_the_quick_profiles_runs():
+    from grokcore import RunConfig
+    literal = RunConfig(task="add", p=23, frac=0.5, model="mlp", width=64, embed=64, lr=1e-3, wd=1.0, steps=1000,
+                        eval_every=50, seeds=(0, 1))
+    grid = p4.token_mlp_grid(23, [2, 8], 64, 1000, 2)
+    assert list(grid) == [(2, False), (8, False), (2, True), (8, True)]
+    assert [c.hash() for c in grid.values()] == [literal.replace(depth=d, residual=r).hash() for d, r in grid]
+
+
+def test_settings_notes_state_the_runs_settings():
+    from grokcore import RunConfig
+    cfg = RunConfig(**QUICK_DEEP).replace(n_train=400, depth=4)
+    assert p4.settings_note(cfg) == ("digits (scikit-learn, 8x8), N=400 (31% of the training set), width 128, "
+                                     "10000 steps, lr 0.004, wd 0.05 (lr*wd*T 2.00), init x8, float32")
+    sweep = p4.wd_sweep(cfg, [0.025, 0.05, 0.25], [400], 4)
+    assert p4.sweep_note(sweep) == ("digits (scikit-learn, 8x8), depth 4, N [400], γ grid [0.025, 0.05, 0.25], "
+                                    "width 128, 10000 steps, lr 0.004, init x8")
+    assert "γ=0.05, " in p4.sweep_note(p4.norm_sweep(cfg, [0.025, 0.05, 0.25], [400, 800], 4))
+    assert p4.with_note({"note": "rule"}, "settings") == {"note": "settings; rule"}

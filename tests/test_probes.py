@@ -14,14 +14,15 @@ STEPS = np.unique(np.round(np.logspace(0, 5, 200)))
 
 def test_staircase_curve_is_two_stage():
     acc = 0.1 + sigmoid_step(STEPS, 1e3, 0.35) + sigmoid_step(STEPS, 3e4, 0.45)
-    assert probes.two_stage(STEPS, acc, t_train=100)
+    assert probes.n_surges(STEPS, acc, t_train=100) == 2
     assert len(probes.surges(STEPS, acc, start_step=100)) == 2
+    assert probes.stage_class(probes.n_surges(STEPS, acc, t_train=100)) == "two or more surges"
 
 
 def test_single_grokking_jump_is_one_stage():
     acc = 0.1 + sigmoid_step(STEPS, 1e4, 0.85)
-    assert not probes.two_stage(STEPS, acc, t_train=100)
     assert probes.n_surges(STEPS, acc, t_train=100) == 1
+    assert probes.stage_class(1.0) == "one surge"
 
 
 def test_rise_during_memorisation_is_not_a_stage():
@@ -38,6 +39,7 @@ def test_noise_and_small_jumps_are_not_surges():
 
 def test_never_memorised_gives_nan():
     assert np.isnan(probes.n_surges(STEPS, np.zeros(len(STEPS)), t_train=np.nan))
+    assert probes.stage_class(np.nan) == "no memorisation" and probes.stage_class(0.0) == "no late rise"
 
 
 def test_onset_of_rise_and_fall():

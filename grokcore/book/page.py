@@ -206,3 +206,58 @@ def ledger_html(table, fragile: float = 0.8) -> str:
     return (f"<style>{LEDGER_CSS}</style>"
             f'<table class="grok-ledger"><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+# ------------------------------------------------------------------------------ the ledger page
+def ledger_profiles(table) -> list[str]:
+    """The profiles the ledger's verdicts were recorded at, sorted."""
+    return sorted(p for p in table["profile"].unique() if p)
+
+
+def ledger_numbers(table) -> dict:
+    """What the ledger page's text glues: the claims per verdict (`n_reproduced`, `n_partially`,
+    `n_not`, `n_inconclusive`), all claims, those not yet run, fragile and gated, the fragile
+    threshold and the resamples per firmness, and the profiles."""
+    from ..claims import rules
+    counts = table["verdict"].value_counts()
+    out = {"n_" + v.split()[0]: int(counts.get(v, 0)) for v in rules.VERDICTS}
+    out.update(n_claims=len(table), n_not_run=int((table["note"] == "not yet run").sum()),
+               n_fragile=int(table["fragile"].fillna(False).astype(bool).sum()),
+               n_gated=int((table["gate"].fillna("") != "").sum()),
+               fragile_pct=f"{rules.FRAGILE:.0%}", n_resamples=rules.N_RESAMPLES,
+               profiles=", ".join(ledger_profiles(table)) or "none")
+    return out
+
+
+def ledger_figure(table):
+    """The verdicts by paper (stacked bars), with the profiles and the command that rebuilds them."""
+    import matplotlib.pyplot as plt
+
+    from .plots import verdicts_by_paper
+    profiles = ledger_profiles(table)
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    verdicts_by_paper(ax, table)
+    ax.set_title("Verdicts by paper")
+    fig.text(0.0, -0.08, f"Profile(s): {', '.join(profiles) or 'none'}. Rebuild: grok book --profile "
+             f"{profiles[0] if profiles else 'quick'}", fontsize=8)
+    plt.show()
+
+
+def replication_report(folder=None):
+    """For each recorded replication build (`grok book --seed-offset K`): how many claims agree
+    with the book's, and the two builds' verdicts side by side; a line saying none was recorded
+    otherwise."""
+    from IPython.display import display
+
+    from ..claims.ledger import replication, replication_offsets
+    offsets = replication_offsets(folder)
+    if not offsets:
+        print("No replication build has been recorded: run `grok book --seed-offset 100`, then `grok book`.")
+    for k in offsets:
+        rep = replication(k, folder)
+        both = rep["agree"].notna()
+        print(f"Seed offset {k}: {int(rep.loc[both, 'agree'].sum())} of the {int(both.sum())} claims run in both "
+              f"builds agree with the book's ({int((~both).sum())} not run in the replication).")
+        display(rep[["claim_id", "default", "replication", "agree", "default_raw", "replication_raw"]]
+                .rename(columns={"default": "book", "default_raw": "book (rule's own)",
+                                 "replication_raw": "replication (rule's own)"}).set_index("claim_id"))

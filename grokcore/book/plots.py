@@ -65,6 +65,16 @@ def curves(ax, ds, members=None, splits=("train", "test"), alpha=0.6, lw=0.8, la
     return ax
 
 
+def mark_times(ax, table):
+    """Each member's T_train (dashed, blue) and T_grok (dotted, orange) as vertical lines, where
+    it has them (a member table: `t_train`, `t_grok`)."""
+    for t_train, t_grok in table[["t_train", "t_grok"]].to_numpy(float):
+        if t_train == t_train:
+            ax.axvline(max(t_train, 1), color="C0", ls="--", lw=0.8)
+        if t_grok == t_grok:
+            ax.axvline(t_grok, color="C1", ls=":", lw=1.2)
+    return ax
+
 VERDICT_COLORS = {"reproduced": "#1b7837", "partially reproduced": "#d9a400",
                   "not reproduced": "#c51b7d", "inconclusive at this profile": "#8c8c8c"}
 

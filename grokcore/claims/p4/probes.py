@@ -14,16 +14,20 @@ gains at least `jump` over it. Two-stage = at least two counted surges (so two j
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 RANK_FRACTION = 0.75  # the paper's tunnel threshold 300 of width 400 (MNIST, 784 inputs)
+PROBE_CHUNK = 2048    # examples per batch of features in a probe's fit and scoring
+STAGES = ("no late rise", "one surge", "two or more surges")  # by counted surges after memorisation: 0, 1, 2+
 
 
 # ---------------------------------------------------------------------------- linear probes
 @torch.no_grad()
 def probe_accuracy(features, x_train, y_train, x_test, y_test, n_classes: int,
-                   ridge: float = 1e-3, chunk: int = 2048) -> np.ndarray:
+                   ridge: float = 1e-3, chunk: int = PROBE_CHUNK) -> np.ndarray:
     """Test accuracy (E, L) of a linear probe on each of the L layers returned by
     `features(x) -> [(E, n, d_l), ...]`. x: (N, F) tensors shared by all members."""
     grams, cross = None, None
@@ -87,6 +91,24 @@ def tunnel_length(ranks, threshold) -> np.ndarray:
     return (r < (t[:-1] if t.ndim else t)).sum(-1)
 
 
+def rank_eval_cost(ds, cfg) -> tuple[float, float, int]:
+    """(seconds, share, examples): the wall time of one feature-rank evaluation of the trained ensemble
+    `ds` (saved parameters) on the probe examples of its config `cfg`, every layer and member at
+    once, and that time times the run's evaluations over the run's wall time (the share of the
+    run spent logging the rank; timings on a shared CPU are inflated by contention), and the number
+    of probe examples."""
+    import time
+    from ...core.metrics import feature_rank
+    from ...core.tasks import make_data
+    from ...core.train import model_from_dataset
+    model, x = model_from_dataset(ds), make_data(cfg).x_test[:cfg.probe_size]
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        [feature_rank(f) for f in model.features(x)]
+    seconds = time.perf_counter() - t0
+    return seconds, seconds * ds.sizes["step"] / max(ds.attrs["wall_time_s"], 1e-9), len(x)
+
+
 # ---------------------------------------------------------------------------- stages
 def surges(steps, acc, start_step: float = 0.0, jump: float = 0.10, flat: float = 0.02,
            span: float = 2.0) -> list[tuple[float, float, float]]:
@@ -122,10 +144,6 @@ def n_surges(steps, acc, t_train: float, **kw) -> float:
     return float(len(surges(steps, acc, start_step=t_train, **kw)))
 
 
-def two_stage(steps, acc, t_train: float, **kw) -> bool:
-    return bool(n_surges(steps, acc, t_train, **kw) >= 2)
-
-
 def onset(steps, y, rising: bool = True, frac: float = 0.5, min_change: float = 0.0) -> float:
     """First step at which a curve has covered `frac` of its rise (from its first value to its
     maximum) or of its fall (from its maximum to the minimum after it). NaN when the change is
@@ -147,7 +165,8 @@ def onset(steps, y, rising: bool = True, frac: float = 0.5, min_change: float = 
     return float(steps[hit.argmax()])
 
 
-def stage_name(n) -> str:
-    if not np.isfinite(n):
-        return "no memorisation"
-    return {0: "no late rise", 1: "one surge"}.get(int(n), "two or more surges")
+def stage_class(n_surges) -> str:
+    """A member's stage by its counted surges after memorisation (one of STAGES), or 'no
+    memorisation' (n_surges NaN)."""
+    n = float(n_surges)
+    return "no memorisation" if not math.isfinite(n) else STAGES[min(int(n), 2)]

@@ -1,0 +1,360 @@
+"""Part IV (P4, "Deep Grokking", arXiv 2405.19454): the verdict rules of its six claims,
+registered by claim id, with their constants.
+
+Every rule takes a tidy per-member table, as `p4.stage_table` makes it (one row per
+member: depth, n_train, seed, t_train, t_test_rise, n_surges, t_rank_fall, ... and `budget`).
+Test accuracy on MNIST-type data never reaches 99%, so P4's "generalisation time" is the onset
+of the test rise after memorisation (`t_test_rise`: half of a rise of at least 10 points covered),
+not the 99% threshold; `rules.outcomes` is applied with that time in place of T_grok, so a member
+that memorised and never rose is censored at the budget and one that never memorised has no
+delay at all (it is counted, never taken as an infinitely late rise). P4-depth, whose claim is
+about when the curves rise, reads the rise onsets measured from step 0 instead (`t_rise_train`,
+`t_rise_test`), and reports that delay beside.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
+from .. import stats
+from ..rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
+from ...core.images import TRAIN_POOL
+from .probes import STAGES, stage_class
+
+PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
+RISE = "t_test_rise"
+BOOT_SEED = 0  # the generator seed of the bootstraps inside the rules
+DEPTH_N_BOOT = 200   # P4-depth: resamples of the deepest/shallowest ratio of Kaplan-Meier medians
+TUNNEL_N_BOOT = 400  # P4-tunnel: resamples of each depth's median tunnel length
+
+
+def _formatted(**values):
+    """Format a rule's docstring with `values` before @rule reads it (numbers derived from constants)."""
+    def deco(fn):
+        fn.__doc__ = fn.__doc__.format(**values)
+        return fn
+    return deco
+
+
+def paper_tunnel_n(n_train: int, task: str) -> int:
+    """The paper's N whose tunnel lengths a run is compared with: 7000 when `n_train` is at least as
+    large a share of its training set as 7000 is of MNIST's, else 5000."""
+    return 7000 if n_train / TRAIN_POOL[task] >= 7000 / TRAIN_POOL["mnist"] else 5000
+
+
+def rise_outcomes(df: pd.DataFrame, rise: str = RISE) -> pd.DataFrame:
+    """`rules.outcomes` with the test-rise onset `rise` as the generalisation time."""
+    return outcomes(df.assign(t_grok=df[rise].astype(float)))
+
+
+def memorised(df: pd.DataFrame) -> pd.DataFrame:
+    return df[np.isfinite(df["t_train"].astype(float))]
+
+
+def _largest_n(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["n_train"] == df["n_train"].max()] if "n_train" in df else df
+
+
+# ------------------------------------------------------------------------------ P4-depth
+def _km(d: pd.DataFrame) -> float:
+    return km_median(d["delay_c"], d["event"])
+
+
+def _km_floor(d: pd.DataFrame) -> float:
+    return km_floor(d["delay_c"], d["event"])
+
+
+def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = BOOT_SEED) -> tuple[float, float]:
+    """Percentile bootstrap CI (95%) of km_median(a) / km_median(b), members resampled within
+    each depth. The lower end uses `km_floor` for the numerator: where most deep members are
+    censored, their median is only known to exceed the longest observed delay, so the ratio is
+    only known to exceed that over the denominator; the upper end uses the median itself (an
+    infinite numerator over a finite denominator is an infinite ratio)."""
+    rng = np.random.default_rng(seed)
+    (ta, ea), (tb, eb) = [(g["delay_c"].to_numpy(float), g["event"].to_numpy(bool)) for g in (a, b)]
+    i, j = stats.resample_idx(len(ta), n_boot, rng=rng), stats.resample_idx(len(tb), n_boot, rng=rng)
+    num, den = stats.km_median_rows(ta[i], ea[i]), stats.km_median_rows(tb[j], eb[j])
+    floor = np.where(np.isinf(num), np.nanmax(np.where(np.isfinite(ta[i]), ta[i], np.nan), axis=1), num)
+    if ((np.isinf(num) & np.isinf(den)) | (den <= 0)).any():
+        return (math.nan, math.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out, low = num / den, floor / den
+    q = lambda v, p: float(np.quantile(v, p, method="inverted_cdf"))  # noqa: E731  (no inf - inf)
+    return (q(low, 0.025), q(out, 0.975))
+
+
+RISES = {"train": "t_rise_train", "test": "t_rise_test"}  # the two curves P4-depth judges
+
+
+def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[str, str, dict]:
+    """One curve's part of P4-depth: (verdict, text, extra) from its rise onsets `col`, measured
+    from step 0 and right-censored at the budget where the curve has not risen."""
+    t = d[col].astype(float).to_numpy()
+    g = d.assign(delay_c=np.where(np.isfinite(t), t, d["budget"].astype(float)), event=np.isfinite(t))
+    per = {k: g[g["depth"] == k] for k in depths}
+    rose = {k: int(per[k]["event"].sum()) for k in depths}
+    med = {k: _km(per[k]) for k in depths}
+    extra = {"km_median": med, "n_rose": rose}
+    text = ", ".join(f"depth {k} {fmt(med[k])} ({rose[k]}/{len(per[k])} rose)" for k in depths)
+    if any(2 * rose[k] <= len(per[k]) for k in depths):  # a median the data cannot show
+        return UNCLEAR, text, extra
+    lo, hi = _ratio_ci(per[depths[-1]], per[depths[0]], n_boot)
+    extra["ratio_ci"] = (lo, hi)
+    text += f"; depth {depths[-1]}/{depths[0]} CI [{fmt(lo)}, {fmt(hi)}]"
+    floor = {k: _km_floor(per[k]) for k in depths}
+    ordered = all(med[a] < floor[b] for a, b in zip(depths, depths[1:]))  # known to increase, not assumed
+    if not (math.isfinite(lo) or math.isfinite(hi)):
+        return UNCLEAR, text, extra
+    if hi <= 1:
+        return NOT, text, extra
+    if lo > 1:
+        return (REPRODUCED if ordered else PARTIAL), text, extra
+    return UNCLEAR, text, extra
+
+
+@rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence,))
+def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
+    """The paper's claim, at the largest N: the rise of train accuracy and the rise of test
+    accuracy come later as depth grows. Per member and curve, the rise onset is measured from step
+    0 (`t_rise_train`, `t_rise_test`: half of the curve's rise covered, see
+    `p4.stage_table`), right-censored at the budget where the curve has not risen.
+    Per depth, the Kaplan-Meier median onset; the deepest-vs-shallowest ratio of those medians
+    gets a 95% bootstrap CI (members resampled within depth). Each curve: reproduced when the CI
+    lies wholly above 1 and the medians strictly increase from each depth to the next; partially
+    reproduced when the CI is above 1 but the order breaks in the middle; not reproduced when the
+    CI is at or below 1 (ties are not wins); inconclusive when the CI straddles 1 or at some depth
+    no more than half of the members rose: failing to train is not a later rise (a median the data
+    cannot show). In the CI's lower end and in "strictly increase", a resampled median that is
+    censored counts as no more than its longest observation (`rules.km_floor`). The two curves
+    combine with `rules.combine`. The grokking delay after memorisation (test-rise onset minus
+    t_train, censored at the budget; members that never memorised have none) is reported beside,
+    not scored."""
+    d = _largest_n(df)
+    depths = sorted(d["depth"].unique())
+    n_seeds = stats.n_seeds(d)
+    if len(depths) < 2:
+        return Verdict(UNCLEAR, f"one depth ({depths[0] if depths else 'none'})", n_seeds=n_seeds,
+                       note="needs two depths or more")
+    parts = {c: _rise_part(d, col, depths, n_boot) for c, col in RISES.items()}
+    o = rise_outcomes(d)
+    m = o[o["event"] | (o["outcome"] == "not generalised")]
+    delay = {k: _km(m[m["depth"] == k]) for k in depths}
+    extra = {c: p[2] for c, p in parts.items()}
+    extra["delay_km_median"] = delay
+    extra["n_memorised"] = {k: int((m["depth"] == k).sum()) for k in depths}
+    value = "; ".join(f"{c} rise: {p[1]}" for c, p in parts.items())
+    value += "; delay after memorisation (not scored): " + ", ".join(
+        f"depth {k} {fmt(delay[k])} ({counts(o[o['depth'] == k])})" for k in depths)
+    lo, hi = parts["test"][2].get("ratio_ci", (None, None))
+    return Verdict(combine(*(p[0] for p in parts.values())), value, lo, hi, n_seeds, extra=extra,
+                   note="rise onsets from step 0, censored at the budget; Kaplan-Meier medians; "
+                        + ", ".join(f"{c}: {p[0]}" for c, p in parts.items()))
+
+
+# ------------------------------------------------------------------------------ P4-multistage
+MAJORITY = 0.5   # a depth is two-stage when this share of its memorised members is, by its exact interval
+UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
+
+
+@rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
+@_formatted(few=UNANIMOUS - 1, enough=UNANIMOUS)
+def multistage_rule(df: pd.DataFrame) -> Verdict:
+    """At the largest N, count per depth the memorised members with two or more surges of test
+    accuracy after memorisation (the two-stage rule of grokcore.claims.p4.probes). Whether a depth's
+    share is a majority is decided by its exact interval (`stats.share_at_least`: {few}/{few} and
+    0/{few} cannot decide, {enough}/{enough} and 0/{enough} can). Reproduced: the shallowest depth not a majority and every
+    deeper depth a majority; not reproduced: no deeper depth a majority; partially reproduced
+    otherwise; each only when undecided depths could not change it (`stats.resolve`), else
+    inconclusive, as when some depth has no memorised member, or no member has even one surge
+    (no generalisation stage to count)."""
+    d = memorised(_largest_n(df))
+    depths = sorted(_largest_n(df)["depth"].unique())
+    two = {k: int((d.loc[d["depth"] == k, "n_surges"] >= 2).sum()) for k in depths}
+    mem = {k: int((d["depth"] == k).sum()) for k in depths}
+    value = "; ".join(f"depth {k}: {two[k]}/{mem[k]} two-stage" for k in depths)
+    n_seeds = stats.n_seeds(_largest_n(df))
+    extra = {"two_stage": two, "memorised": mem}
+    if len(depths) < 2 or min(mem.values()) == 0 or not (d["n_surges"] >= 1).any():
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="a depth never memorised, or no member has a surge after memorisation")
+    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
+    shallow = {True: NOT, False: REPRODUCED, None: UNCLEAR}[stats.share_at_least(two[depths[0]], mem[depths[0]],
+                                                                                 MAJORITY)]
+    deep = [tri[stats.share_at_least(two[k], mem[k], MAJORITY)] for k in depths[1:]]
+    v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else
+                      NOT if all(x == NOT for x in p[1:]) else PARTIAL, shallow, *deep)
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note="two-stage = two test jumps of >= 10 points after memorisation separated by a plateau")
+
+
+# ------------------------------------------------------------------------------ P4-rank
+COINCIDE_BAND = (1 / 3, 2 / 3)  # the share of risers whose rank falls with the rise: not / partially / reproduced
+
+
+def log_gap(a, b) -> np.ndarray:
+    """|log10(a / b)| per member; inf where either onset is missing."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.abs(np.log10(a / b))
+    return np.where(np.isfinite(g), g, np.inf)
+
+
+@rule("P4-rank", by=("depth",), gates=(no_divergence,))
+def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdict:
+    """Among the members whose test accuracy rises by >= 10 points after memorisation (the
+    grokking members in P4's sense), the rise coincides with the rank fall when the onset of the
+    second-to-last layer's rank fall (`t_rank_fall`) is within a factor `window` (default 2) of
+    the onset of the test rise; a rank that never falls does not coincide. The share that
+    coincide is judged by its exact interval (`stats.share_band`): reproduced when it lies at or
+    above 2/3; partially reproduced within [1/3, 2/3); not reproduced below 1/3; inconclusive
+    when it straddles an edge, or with fewer than 2 rising members. (The rank double descent of two-stage runs is
+    shown, not scored.)"""
+    risers = df[np.isfinite(df[rise].astype(float))]
+    gap = log_gap(risers["t_rank_fall"], risers[rise])
+    hit = int((gap <= math.log10(window)).sum())
+    n = len(risers)
+    value = f"{hit}/{n} rising members: rank fall within x{window:g} of the test rise"
+    n_seeds = stats.n_seeds(df)
+    extra = {"coincide": hit, "risers": n, "share": hit / n if n else math.nan}
+    if n < 2:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="fewer than 2 members rose by 10 points after memorisation")
+    v = stats.share_band(hit, n, *COINCIDE_BAND)
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note=f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}")
+
+
+# ------------------------------------------------------------------------------ P4-tunnel
+def _median_ci(v, n_boot: int = TUNNEL_N_BOOT, seed: int = BOOT_SEED) -> tuple[float, float]:
+    return stats.bootstrap_ci(v, np.median, n_boot=n_boot, seed=seed)
+
+
+@rule("P4-tunnel", by=("depth",), gates=(no_divergence,))
+@_formatted(**{f"n{n}": "/".join(map(str, v.values())) for n, v in PAPER_TUNNEL.items()})
+def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -> Verdict:
+    """Tunnel length = hidden layers whose final feature rank is below the threshold (column
+    `tunnel`), over the members that memorised. Per depth the median over seeds with a 95%
+    bootstrap CI, judged by equivalence against the band paper +- `tol` layers (default 1) around
+    the paper's length for that depth (`paper`: depth -> length; default P4's N=5000 values
+    {n5000}, N=7000 gives {n7000}): CI inside the band reproduced, wholly outside not reproduced,
+    wider than the band or missing inconclusive, else partially; the depths combine (all
+    reproduced -> reproduced; none even partially -> not reproduced). Not reproduced when the
+    median length is 0 at every depth: no tunnel forms, though 0 lies within a layer of the
+    paper's 1 at depth 4. Inconclusive with fewer than two of the paper's depths."""
+    paper = PAPER_TUNNEL[5000] if paper is None else paper
+    d = memorised(df)
+    depths = [k for k in sorted(df["depth"].unique()) if k in paper]
+    parts, vals, cis = [], {}, {}
+    for k in depths:
+        v = d.loc[d["depth"] == k, "tunnel"].to_numpy(float)
+        lo, hi = _median_ci(v)
+        vals[k], cis[k] = (float(np.median(v)) if len(v) else math.nan), (lo, hi)
+        parts.append(band_verdict(lo, hi, paper[k] - tol, paper[k] + tol, log=False))
+    value = "; ".join(f"depth {k}: {fmt(vals[k])} [{fmt(cis[k][0])}, {fmt(cis[k][1])}] (paper {paper[k]})"
+                      for k in depths)
+    n_seeds = stats.n_seeds(df)
+    extra = {"median": vals, "ci": cis, "paper": {k: paper[k] for k in depths}}
+    if len(depths) < 2:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
+    if all(vals[k] == 0 for k in depths):  # a band around the paper's 1 layer holds 0: not a tunnel
+        return Verdict(NOT, value, n_seeds=n_seeds, extra=extra, note="no tunnel forms at any depth")
+    return Verdict(combine(*parts), value, n_seeds=n_seeds, extra=extra,
+                   note=f"band: paper length +- {tol:g} layers; per depth: " + ", ".join(
+                       f"{k}: {p}" for k, p in zip(depths, parts)))
+
+
+# ------------------------------------------------------------------------------ P4-wd
+EXPECTED_WD = STAGES  # smallest to largest gamma; the paper: no grokking, grokking, two-stage
+
+
+@rule("P4-wd", by=("n_train", "wd"), gates=(no_divergence, at_least(
+    "the sweep's depth", "depth", 8, "the paper sweeps gamma at depth 12")))
+def wd_rule(df: pd.DataFrame) -> Verdict:
+    """The sweep's three gammas, smallest to largest, should give per N: no late rise (it fails
+    to generalise, or generalises without grokking: no surge after memorisation), one surge
+    (the paper's grokking, on a test curve that never reaches 99%: the book's k x T_train delay
+    is not asked of it), two or more surges. A (N, gamma) cell matches when a majority of its
+    memorised members are in the expected class, decided by the count's exact interval
+    (`stats.share_at_least`); cells the counts cannot decide are resolved both ways
+    (`stats.resolve`). Regime gate: the sweep runs at depth 8 or more (the paper's is at 12; by
+    P4-multistage a depth-4 network shows no second stage, so the two-stage cell cannot appear). Reproduced: every cell
+    matches; partially reproduced: the middle gamma matches at every N and some other cell does;
+    not reproduced otherwise; inconclusive: not exactly three gammas, a cell without a memorised
+    member, or no member of the sweep has a surge (the regime then groks at no gamma)."""
+    gammas = sorted(df["wd"].unique())
+    d = memorised(df).assign(cls=lambda t: t["n_surges"].map(stage_class))
+    cells, rows = {}, []
+    for n in sorted(df["n_train"].unique()):
+        for g, want in zip(gammas, EXPECTED_WD):
+            c = d[(d["n_train"] == n) & np.isclose(d["wd"], g)]
+            hit = int((c["cls"] == want).sum())
+            cells[(n, g)] = stats.share_at_least(hit, len(c), MAJORITY) if len(c) else False
+            rows.append(f"N={n} wd={fmt(g)}: {hit}/{len(c)} {want}")
+    n_seeds = stats.n_seeds(df)
+    value = "; ".join(rows)
+    extra = {"match": {f"N={n} wd={fmt(g)}": ok for (n, g), ok in cells.items()}}
+    empty = any(not ((d["n_train"] == n) & np.isclose(d["wd"], g)).any() for n, g in cells)
+    if len(gammas) != 3 or empty or not (d["n_surges"] >= 1).any():
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="needs three gammas, a memorised member per cell and at least one surge")
+    keys = list(cells)
+    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
+
+    def verdict_of(p):
+        ok = {k: x == REPRODUCED for k, x in zip(keys, p)}
+        mid = [ok[k] for k in keys if k[1] == gammas[1]]
+        other = [ok[k] for k in keys if k[1] != gammas[1]]
+        return REPRODUCED if all(ok.values()) else PARTIAL if all(mid) and any(other) else NOT
+    v = stats.resolve(verdict_of, *(tri[cells[k]] for k in keys))
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra, note="classes by surges after memorisation")
+
+
+
+# ------------------------------------------------------------------------------ P4-norm
+def _separation(a, b) -> float:
+    """Gap between the seed ranges of two groups over their pooled spread: > 0 when the ranges
+    are disjoint (the groups separate), <= 0 when they overlap."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    gap = max(a.min() - b.max(), b.min() - a.max())
+    spread = max(np.ptp(a), np.ptp(b), 1e-12)
+    return float(gap / spread)
+
+
+@rule("P4-norm", by=("n_train",), gates=(no_divergence,))
+def norm_rule(df: pd.DataFrame) -> Verdict:
+    """Between the smallest and the largest N, compare where the members' curves sit: the
+    step-averaged log weight norm (`norm_mean`) and step-averaged rank of the second-to-last
+    layer (`rank_mean`). A quantity separates the two N when their seed ranges are disjoint
+    (separation = gap between the ranges / the larger range, > 0). Reproduced: the rank separates
+    and the norm does not (its curves overlap); partially reproduced: both separate and the rank
+    by more; not reproduced: the rank does not separate, or the norm separates at least as much;
+    inconclusive: a single N, fewer than 2 memorised members at an N, or final test accuracy not
+    separating the two N (no difference in generalisation to indicate)."""
+    ns = sorted(df["n_train"].unique())
+    d = memorised(df)
+    n_seeds = stats.n_seeds(df)
+    if len(ns) < 2:
+        return Verdict(UNCLEAR, f"one N ({ns[0] if ns else 'none'})", n_seeds=n_seeds,
+                       note="needs curves at more than one N")
+    a, b = d[d["n_train"] == ns[0]], d[d["n_train"] == ns[-1]]
+    if min(len(a), len(b)) < 2:
+        return Verdict(UNCLEAR, "fewer than 2 memorised members at an N", n_seeds=n_seeds)
+    s = {q: _separation(a[q], b[q]) for q in ("norm_mean", "rank_mean", "final_test_acc")}
+    value = (f"N={ns[0]} vs {ns[-1]}: separation of rank {fmt(s['rank_mean'])}, norm {fmt(s['norm_mean'])}, "
+             f"test accuracy {fmt(s['final_test_acc'])} (> 0: seed ranges disjoint)")
+    extra = {"separation": s}
+    if s["final_test_acc"] <= 0:
+        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+                       note="final test accuracy does not separate the two N: nothing for an indicator to predict")
+    rank_sep, norm_sep = s["rank_mean"] > 0, s["norm_mean"] > 0
+    if rank_sep and not norm_sep:
+        v = REPRODUCED
+    elif rank_sep and s["rank_mean"] > s["norm_mean"]:
+        v = PARTIAL
+    else:
+        v = NOT
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
+                   note="curves summarised by their step averages; separation from seed ranges")
