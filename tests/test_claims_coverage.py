@@ -48,7 +48,7 @@ def one_sided(tests: dict[str, list]) -> dict[str, list[str]]:
             for fn in fns:
                 fn()
         got = {v for c, v in seen if c == cid}
-        lack = [v for v in (rules.REPRODUCED, rules.NOT) if v not in got]
+        lack = [v for v in (rules.REPRODUCED, rules.NOT_REPRODUCED) if v not in got]
         if lack:
             missing[cid] = lack
     return missing
@@ -66,13 +66,13 @@ def test_a_rule_that_cannot_fail_is_caught():
 
     try:
         tests = {"PLANTED-never-fails": [lambda: always(None), lambda: always(None)]}
-        assert one_sided(tests) == {"PLANTED-never-fails": [rules.NOT]}
-        assert one_sided({"PLANTED-never-fails": []}) == {"PLANTED-never-fails": [rules.REPRODUCED, rules.NOT]}
+        assert one_sided(tests) == {"PLANTED-never-fails": [rules.NOT_REPRODUCED]}
+        assert one_sided({"PLANTED-never-fails": []}) == {"PLANTED-never-fails": [rules.REPRODUCED, rules.NOT_REPRODUCED]}
     finally:
         del rules.RULES["PLANTED-never-fails"]
 
 
-VERDICT_CONSTANTS = {"REPRODUCED", "PARTIAL", "NOT", "UNCLEAR", "VERDICTS"}
+VERDICT_CONSTANTS = {"REPRODUCED", "PARTIALLY_REPRODUCED", "NOT_REPRODUCED", "INCONCLUSIVE", "VERDICTS"}
 
 
 def verdict_logic(code: str) -> list[str]:
@@ -110,5 +110,5 @@ def test_verdict_logic_in_a_notebook_is_caught():
     assert verdict_logic("row = ledger.judge('P1-arch', table)\nshow(row['verdict'])") == []
     assert verdict_logic("v = 'reproduced' if ratio > 1 else 'not reproduced'") == [
         "verdict string 'reproduced'", "verdict string 'not reproduced'"]
-    assert verdict_logic("%matplotlib inline\nv = rules.PARTIAL") == ["verdict constant PARTIAL"]
+    assert verdict_logic("%matplotlib inline\nv = rules.PARTIALLY_REPRODUCED") == ["verdict constant PARTIALLY_REPRODUCED"]
     assert verdict_logic("v = p1.depth_rule(table).verdict") == ["rule depth_rule called by hand"]

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from grokcore.claims import ledger, p1
-from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+from grokcore.claims.rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE
 
 NAN = math.nan
 
@@ -34,15 +34,15 @@ def test_p1_canonical_reproduced_when_seed0_groks_in_the_windows():
 
 
 def test_p1_canonical_not_reproduced_when_seed0_does_not_grok():
-    assert p1.canonical_rule(members([(1500.0, 1600.0)], budget=400_000), paper_setting=True).verdict == NOT
-    assert p1.canonical_rule(members([(1500.0, NAN)], budget=400_000), paper_setting=True).verdict == NOT
+    assert p1.canonical_rule(members([(1500.0, 1600.0)], budget=400_000), paper_setting=True).verdict == NOT_REPRODUCED
+    assert p1.canonical_rule(members([(1500.0, NAN)], budget=400_000), paper_setting=True).verdict == NOT_REPRODUCED
 
 
 def test_p1_canonical_partial_outside_windows_and_inconclusive_off_setting():
     df = members([(1500.0, 90_000.0)], budget=400_000)
-    assert p1.canonical_rule(df, paper_setting=True).verdict == PARTIAL
-    assert p1.canonical_rule(members([(1500.0, 33500.0)]), paper_setting=False).verdict == UNCLEAR
-    assert p1.canonical_rule(members([(1500.0, NAN)], budget=20_000), paper_setting=True).verdict == UNCLEAR
+    assert p1.canonical_rule(df, paper_setting=True).verdict == PARTIALLY_REPRODUCED
+    assert p1.canonical_rule(members([(1500.0, 33500.0)]), paper_setting=False).verdict == INCONCLUSIVE
+    assert p1.canonical_rule(members([(1500.0, NAN)], budget=20_000), paper_setting=True).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P1-depth
@@ -61,19 +61,19 @@ def test_p1_depth_inconclusive_when_counts_of_five_cannot_decide_the_papers_own_
     # 4/5 and 3/5 do not show a majority at the count interval: d=2 and d=8 stay undecided
     df = depth_table([GROK] * 4 + [STUCK], [STUCK] * 5, [GROK] * 3 + [STUCK] * 2)
     row = ledger.judge("P1-depth", df, n_resamples=20)
-    assert row["raw_verdict"] == UNCLEAR and row["extra"]["undecided"] == ["d=2", "d=8 residual"]
+    assert row["raw_verdict"] == INCONCLUSIVE and row["extra"]["undecided"] == ["d=2", "d=8 residual"]
 
 
 def test_p1_depth_not_reproduced_when_every_depth_generalises_without_delay():
     df = depth_table([NO_DELAY] * 5, [NO_DELAY] * 5, [NO_DELAY] * 5)   # d=4 "fails" to grok: 1 of 3 match
-    assert p1.depth_rule(df).verdict == NOT
+    assert p1.depth_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p1_depth_partial_and_inconclusive_only_without_a_judgeable_control():
     df = depth_table([GROK] * 5, [GROK] * 5, [GROK] * 5)   # d=4 groks too: 2 of 3 match
-    assert p1.depth_rule(df).verdict == PARTIAL
+    assert p1.depth_rule(df).verdict == PARTIALLY_REPRODUCED
     df = depth_table([STUCK] * 5, [STUCK] * 5, [STUCK] * 5)   # control never generalised
-    assert p1.depth_rule(df).verdict == UNCLEAR
+    assert p1.depth_rule(df).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P1-arch
@@ -89,14 +89,14 @@ def test_p1_arch_reproduced_when_delays_match_within_band():
 
 def test_p1_arch_not_reproduced_when_transformer_is_far_slower():
     df = arch_table([grok(d) for d in (5000, 5200, 5100, 4900)], [grok(d) for d in (1000, 1050, 980, 1010)])
-    assert p1.arch_rule(df).verdict == NOT
+    assert p1.arch_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p1_arch_censored_transformer_still_not_reproduced_but_wide_ci_inconclusive():
     df = arch_table([grok(5000), grok(5200), (100.0, NAN)], [grok(1000), grok(1020), grok(990)])
-    assert p1.arch_rule(df).verdict == NOT          # the censored delay only raises the ratio
+    assert p1.arch_rule(df).verdict == NOT_REPRODUCED          # the censored delay only raises the ratio
     df = arch_table([grok(200), grok(5000)], [grok(1000), grok(1020)])
-    assert p1.arch_rule(df).verdict == UNCLEAR      # CI wider than the band
+    assert p1.arch_rule(df).verdict == INCONCLUSIVE      # CI wider than the band
 
 
 # ------------------------------------------------------------------------------ P1-act
@@ -118,18 +118,18 @@ def test_p1_act_reproduced_when_relu_4x_slower_and_regime_a_reverses():
 def test_p1_act_reversal_undecided_at_the_papers_own_counts_of_five():
     # GELU 0/5 against ReLU 2/5 and Tanh 3/5: Fisher's exact test cannot call either "fewer"
     df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 2, "tanh": 3})
-    assert p1.act_rule(df).extra["reversal"] == UNCLEAR
+    assert p1.act_rule(df).extra["reversal"] == INCONCLUSIVE
 
 
 def test_p1_act_not_reproduced_when_relu_as_fast_and_no_reversal():
     df = act_table([1000, 1050, 980, 1020], [1000, 1010, 990, 1030], {"gelu": 3, "relu": 2, "tanh": 3})
-    assert p1.act_rule(df).verdict == NOT
+    assert p1.act_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p1_act_reversal_inconclusive_when_regime_a_controls_never_generalise():
     df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 0, "tanh": 0})
     v = p1.act_rule(df)
-    assert v.extra["reversal"] == UNCLEAR and v.verdict == UNCLEAR
+    assert v.extra["reversal"] == INCONCLUSIVE and v.verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P1-wd
@@ -152,24 +152,24 @@ def test_p1_wd_inconclusive_when_the_papers_best_lambda_does_not_train():
     mlp = {**MLP_GRID, 1e-3: (NAN, NAN)}
     df = pd.concat([wd_table(mlp, "MLP", lr=1.0), wd_table(TF_GRID, "Transformer")], ignore_index=True)
     row = ledger.judge("P1-wd", df, n_resamples=20)
-    assert row["verdict"] == UNCLEAR and "best lambda for the MLP" in row["gate"]
+    assert row["verdict"] == INCONCLUSIVE and "best lambda for the MLP" in row["gate"]
 
 
 def test_p1_wd_inconclusive_when_three_seeds_cannot_decide_any_lambda():
     df = pd.concat([wd_table(MLP_GRID, "MLP", lr=1.0, n=3), wd_table(TF_GRID, "Transformer", n=3)], ignore_index=True)
-    assert p1.wd_rule(df).verdict == UNCLEAR
+    assert p1.wd_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p1_wd_not_reproduced_when_every_lambda_groks():
     grid = {0.01: GROK, 0.1: GROK, 1.0: GROK, 10.0: GROK}
     df = pd.concat([wd_table(grid, "MLP"), wd_table(grid, "Transformer")], ignore_index=True)
-    assert p1.wd_rule(df).verdict == NOT
+    assert p1.wd_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p1_wd_ignores_lambdas_too_small_to_decay_within_the_budget():
     grid = {1e-4: STUCK, 1e-3: STUCK, 0.1: GROK, 1.0: GROK, 10.0: (NAN, NAN)}   # 1e-4, 1e-3: lr*wd*T < 0.1
     v = p1.wd_rule(pd.concat([wd_table(grid, "MLP"), wd_table(grid, "Transformer")], ignore_index=True))
-    assert v.verdict == PARTIAL and "below lr*wd*T" in v.note    # judged grid 0.1..10: no failing bottom
+    assert v.verdict == PARTIALLY_REPRODUCED and "below lr*wd*T" in v.note    # judged grid 0.1..10: no failing bottom
 
 
 # ------------------------------------------------------------------------------ P1-norm
@@ -192,12 +192,12 @@ def test_p1_norm_reproduced_when_configs_grok_at_one_rms_over_a_range_of_steps()
 
 def test_p1_norm_not_reproduced_when_rms_at_grok_differs_widely():
     df = norm_table([0.01, 0.03, 0.09], [0.03, 0.05, 0.08], [1000, 3000, 8000])
-    assert p1.norm_rule(df).verdict == NOT
+    assert p1.norm_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p1_norm_inconclusive_when_configs_grok_at_the_same_step_and_partial_against_null():
-    assert p1.norm_rule(norm_table([0.02, 0.022, 0.021], [0.03, 0.05, 0.08], [1000, 1100, 1200])).verdict == UNCLEAR
-    assert p1.norm_rule(norm_table([0.02, 0.022, 0.021], [0.02, 0.022, 0.021], [1000, 3000, 8000])).verdict == PARTIAL
+    assert p1.norm_rule(norm_table([0.02, 0.022, 0.021], [0.03, 0.05, 0.08], [1000, 1100, 1200])).verdict == INCONCLUSIVE
+    assert p1.norm_rule(norm_table([0.02, 0.022, 0.021], [0.02, 0.022, 0.021], [1000, 3000, 8000])).verdict == PARTIALLY_REPRODUCED
 
 
 # ------------------------------------------------------------------------------ P1-fourier
@@ -218,13 +218,13 @@ def test_p1_fourier_reproduced_when_shares_match_paper_and_exceed_null():
 
 def test_p1_fourier_not_reproduced_when_embeddings_look_random():
     df = fourier_table({"MLP-GELU": 0.22, "MLP-ReLU": 0.21, "Transformer": 0.25})
-    assert p1.fourier_rule(df, null=0.2).verdict == NOT
+    assert p1.fourier_rule(df, null=0.2).verdict == NOT_REPRODUCED
 
 
 def test_p1_fourier_inconclusive_when_the_null_is_too_high_to_show_the_claim():
     df = fourier_table({"MLP-GELU": 0.75, "MLP-ReLU": 0.76, "Transformer": 0.97})
     v = p1.fourier_rule(df, null=0.55)     # 1.5 x null = 0.83 > the MLP bands' lower edges
-    assert v.extra["verdict_MLP-GELU"] == UNCLEAR and v.verdict == UNCLEAR
+    assert v.extra["verdict_MLP-GELU"] == INCONCLUSIVE and v.verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P1-mul
@@ -240,11 +240,11 @@ def test_p1_mul_reproduced_when_relu_about_3_8x_slower():
 
 
 def test_p1_mul_not_reproduced_when_relu_as_fast_as_gelu():
-    assert p1.mul_rule(mul_table([1000, 1020, 990, 1010], [1000, 1010, 1020, 990])).verdict == NOT
+    assert p1.mul_rule(mul_table([1000, 1020, 990, 1010], [1000, 1010, 1020, 990])).verdict == NOT_REPRODUCED
 
 
 def test_p1_mul_inconclusive_with_one_member_a_side():
-    assert p1.mul_rule(mul_table([1000], [3800])).verdict == UNCLEAR
+    assert p1.mul_rule(mul_table([1000], [3800])).verdict == INCONCLUSIVE
 
 
 def _calib_rows(delays, lrs, t_train=100.0, wd=2e-3):

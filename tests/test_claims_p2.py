@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from grokcore.claims import ledger, p2  # noqa: F401  (registers the rules)
-from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+from grokcore.claims.rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE
 
 NAN = float("nan")
 
@@ -37,35 +37,35 @@ def test_p2_l1_combines_problems_and_skips_inconclusive_ones():
     short = penalty_table("l1", pen_grok=False, budget=2000)       # the MLP: inconclusive
     assert judge("P2-l1", pd.concat([short, linear]))["verdict"] == REPRODUCED
     failed = penalty_table("l1", ctrl_grok=True).assign(problem="sparse recovery")
-    assert judge("P2-l1", pd.concat([penalty_table("l1"), failed]))["verdict"] == PARTIAL
+    assert judge("P2-l1", pd.concat([penalty_table("l1"), failed]))["verdict"] == PARTIALLY_REPRODUCED
 
 
 def test_p2_l1_not_reproduced_when_control_groks_as_well():
-    assert judge("P2-l1", penalty_table("l1", ctrl_grok=True))["verdict"] == NOT
+    assert judge("P2-l1", penalty_table("l1", ctrl_grok=True))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_l1_not_reproduced_when_penalty_generalises_without_delay():
-    assert judge("P2-l1", penalty_table("l1", no_delay=True))["verdict"] == NOT
+    assert judge("P2-l1", penalty_table("l1", no_delay=True))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_l1_not_reproduced_when_nothing_generalises_in_a_long_budget():
-    assert judge("P2-l1", penalty_table("l1", pen_grok=False))["verdict"] == NOT
+    assert judge("P2-l1", penalty_table("l1", pen_grok=False))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_l1_inconclusive_when_budget_is_short_or_penalty_missing():
-    assert judge("P2-l1", penalty_table("l1", pen_grok=False, budget=2000))["verdict"] == UNCLEAR
-    assert judge("P2-l1", penalty_table("nuclear"))["verdict"] == UNCLEAR
+    assert judge("P2-l1", penalty_table("l1", pen_grok=False, budget=2000))["verdict"] == INCONCLUSIVE
+    assert judge("P2-l1", penalty_table("nuclear"))["verdict"] == INCONCLUSIVE
 
 
 def test_p2_l1_inconclusive_when_three_seeds_cannot_separate_penalty_from_control():
     row = judge("P2-l1", penalty_table("l1", n=3))       # 3/3 against 0/3: Fisher's p = 0.05
-    assert row["verdict"] == UNCLEAR and row["raw_verdict"] == UNCLEAR
+    assert row["verdict"] == INCONCLUSIVE and row["raw_verdict"] == INCONCLUSIVE
 
 
 def test_p2_l1_partial_when_delay_grows_with_beta():
     df = penalty_table("l1")
     slow = df[df.penalty == "l1"].assign(beta=1e-4, t_grok=lambda d: d.t_grok * 3)
-    assert judge("P2-l1", pd.concat([df, slow]))["verdict"] == PARTIAL
+    assert judge("P2-l1", pd.concat([df, slow]))["verdict"] == PARTIALLY_REPRODUCED
 
 
 # ------------------------------------------------------------------------------ P2-nuc
@@ -74,7 +74,7 @@ def test_p2_nuc_reproduced_when_nuclear_penalty_groks():
 
 
 def test_p2_nuc_not_reproduced_when_control_groks():
-    assert judge("P2-nuc", penalty_table("nuclear", ctrl_grok=True))["verdict"] == NOT
+    assert judge("P2-nuc", penalty_table("nuclear", ctrl_grok=True))["verdict"] == NOT_REPRODUCED
 
 
 # ------------------------------------------------------------------------------ P2-l2proxy
@@ -89,12 +89,12 @@ def test_p2_l2proxy_reproduced_when_l2_grows_while_l1_falls():
 
 
 def test_p2_l2proxy_not_reproduced_when_l2_falls():
-    assert judge("P2-l2proxy", proxy_table(False))["verdict"] == NOT
+    assert judge("P2-l2proxy", proxy_table(False))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_l2proxy_inconclusive_without_generalising_members():
     df = proxy_table(True).assign(t_grok=NAN)
-    assert judge("P2-l2proxy", df)["verdict"] == UNCLEAR
+    assert judge("P2-l2proxy", df)["verdict"] == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P2-scaling
@@ -112,12 +112,12 @@ def test_p2_scaling_reproduced_when_slope_is_minus_one():
 
 
 def test_p2_scaling_not_reproduced_when_slope_is_minus_half():
-    assert judge("P2-scaling", scaling_table(-0.5), n_boot=50)["verdict"] == NOT
+    assert judge("P2-scaling", scaling_table(-0.5), n_boot=50)["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_scaling_inconclusive_when_range_spans_less_than_two_decades():
     row = judge("P2-scaling", scaling_table(-1.0, decades=1), n_boot=50)
-    assert row["verdict"] == UNCLEAR and "decades" in row["note"]
+    assert row["verdict"] == INCONCLUSIVE and "decades" in row["note"]
 
 
 def test_p2_scaling_leaves_unrecoverable_instances_out():
@@ -141,29 +141,29 @@ def test_p2_depth_reproduced_when_delay_shrinks_with_depth():
 
 
 def test_p2_depth_not_reproduced_when_depth_does_not_generalise():
-    assert judge("P2-depth", depth_table({1: NAN, 2: NAN, 3: NAN}))["verdict"] == NOT
+    assert judge("P2-depth", depth_table({1: NAN, 2: NAN, 3: NAN}))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_depth_scores_l2_and_deeper_parts():
     # L = 2 with a small delay but L > 2 still delayed: that part fails
     row = judge("P2-depth", depth_table({1: NAN, 2: 3000.0, 3: 5000.0}))
-    assert row["verdict"] == PARTIAL and row["extra"]["parts"] == {"L=1": REPRODUCED, "L=2": REPRODUCED, "L>2": NOT}
+    assert row["verdict"] == PARTIALLY_REPRODUCED and row["extra"]["parts"] == {"L=1": REPRODUCED, "L=2": REPRODUCED, "L>2": NOT_REPRODUCED}
     # L = 2 with a large delay (T2/T1 = 15) fails its part
     row = judge("P2-depth", depth_table({1: NAN, 2: 15_000.0, 3: 1100.0}))
-    assert row["extra"]["parts"]["L=2"] == NOT and row["verdict"] == PARTIAL
+    assert row["extra"]["parts"]["L=2"] == NOT_REPRODUCED and row["verdict"] == PARTIALLY_REPRODUCED
 
 
 def test_p2_depth_inconclusive_when_the_budget_ends_soon_after_t1():
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0})
     df.loc[df.L_depth == 2, ["t_train", "t_grok"]] = [5000.0, NAN]     # budget 20k < 10 x T1
     row = judge("P2-depth", df)
-    assert row["extra"]["parts"]["L=2"] == UNCLEAR and row["verdict"] == UNCLEAR
+    assert row["extra"]["parts"]["L=2"] == INCONCLUSIVE and row["verdict"] == INCONCLUSIVE
 
 
 def test_p2_depth_inconclusive_when_a_depth_never_memorises():
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0})
     df.loc[df.L_depth == 3, ["t_train", "t_grok"]] = NAN
-    assert judge("P2-depth", df)["verdict"] == UNCLEAR
+    assert judge("P2-depth", df)["verdict"] == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P2-select
@@ -182,7 +182,7 @@ def test_p2_select_reproduced_with_the_predicted_directions():
 
 
 def test_p2_select_not_reproduced_when_directions_are_reversed():
-    assert judge("P2-select", select_table(+0.8, -0.8))["verdict"] == NOT
+    assert judge("P2-select", select_table(+0.8, -0.8))["verdict"] == NOT_REPRODUCED
 
 
 def test_p2_select_leaves_out_settings_that_cannot_recover():
@@ -193,7 +193,7 @@ def test_p2_select_leaves_out_settings_that_cannot_recover():
     df["recoverable"] = ~cs1
     df.loc[cs1, "t_grok"] = NAN
     row = judge("P2-select", df)
-    assert row["verdict"] == PARTIAL and row["extra"]["parts"]["compressed sensing"] == NOT
+    assert row["verdict"] == PARTIALLY_REPRODUCED and row["extra"]["parts"]["compressed sensing"] == NOT_REPRODUCED
     assert row["extra"]["n_unrecoverable"] == 3
 
 
@@ -220,7 +220,7 @@ def test_p2_norm_change_reads_norms_between_records_and_keeps_only_generalisers(
     assert t["member"].tolist() == [0] and t["problem"].tolist() == ["sparse"]
     assert t.loc[0, ["l2_train", "l2_grok", "l1_train", "l1_grok"]].tolist() == [1.5, 3.5, 7.0, 3.0]
     assert p2.l2proxy_rule(pd.concat([t.assign(seed=s) for s in range(10)])).verdict == REPRODUCED
-    assert p2.l2proxy_rule(pd.concat([t, t.assign(seed=1)])).verdict == UNCLEAR   # 2/2 cannot show 2/3
+    assert p2.l2proxy_rule(pd.concat([t, t.assign(seed=1)])).verdict == INCONCLUSIVE   # 2/2 cannot show 2/3
 
 
 def test_p2_depth_counts_only_members_that_memorised():
@@ -230,4 +230,4 @@ def test_p2_depth_counts_only_members_that_memorised():
     row = judge("P2-depth", df)
     assert row["extra"]["parts"]["L>2"] == REPRODUCED and row["verdict"] == REPRODUCED
     df.loc[df.L_depth == 3, "t_grok"] = NAN                     # L = 3 memorised and never generalised
-    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT_REPRODUCED

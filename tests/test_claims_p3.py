@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from grokcore.claims import ledger, p3, rules
-from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+from grokcore.claims.rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE
 
 NAN = math.nan
 GROK = (100.0, 1000.0)      # memorised at 100, generalised at 1000: grokked
@@ -55,7 +55,7 @@ def test_p3_frac_not_reproduced_when_the_delay_keeps_growing_as_alpha_falls():
     spec = {0.2: [grok(d) for d in (8000, 8500, 8200)], 0.3: [grok(d) for d in (5000, 5200, 5100)],
             0.5: [grok(d) for d in (2000, 2100, 2200)], 0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
     row = judge("P3-frac", frac_table(spec))
-    assert row["verdict"] == NOT and row["extra"]["peak"] == 0.2
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["peak"] == 0.2
 
 
 def test_p3_frac_unfinished_alpha_above_a_finishing_one_is_the_peak_not_dropped():
@@ -69,21 +69,21 @@ def test_p3_frac_unfinished_alpha_above_a_finishing_one_is_the_peak_not_dropped(
 def test_p3_frac_not_reproduced_when_high_alpha_still_groks_with_delay():
     spec = PAPER_SHAPE | {0.8: [grok(d) for d in (2000, 2100, 2200)], 0.9: [grok(d) for d in (1500, 1600, 1700)]}
     row = judge("P3-frac", frac_table(spec))
-    assert row["verdict"] == NOT and row["extra"]["peak_verdict"] == REPRODUCED
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["peak_verdict"] == REPRODUCED
 
 
 def test_p3_frac_high_alpha_censored_is_a_delay_and_tiny_delay_is_none():
     spec = PAPER_SHAPE | {0.8: [STUCK] * 3}
-    assert p3.fraction_rule(frac_table(spec)).extra["high_verdict"] == PARTIAL
+    assert p3.fraction_rule(frac_table(spec)).extra["high_verdict"] == PARTIALLY_REPRODUCED
     spec = PAPER_SHAPE | {0.8: [grok(d) for d in (150, 160, 170)]}   # grokked, but < 10% of the peak
     assert p3.fraction_rule(frac_table(spec)).verdict == REPRODUCED
 
 
 def test_p3_frac_inconclusive_when_too_few_alphas_finish():
     spec = {a: [STUCK] * 3 for a in (0.2, 0.3, 0.5, 0.6)} | {0.8: [NO_DELAY] * 3}
-    assert p3.fraction_rule(frac_table(spec)).verdict == UNCLEAR
+    assert p3.fraction_rule(frac_table(spec)).verdict == INCONCLUSIVE
     spec = {0.2: [grok(5000)] * 3, 0.3: [grok(4000)] * 3, 0.8: [NO_DELAY] * 3}   # nothing in the band
-    assert p3.fraction_rule(frac_table(spec)).verdict == UNCLEAR
+    assert p3.fraction_rule(frac_table(spec)).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P3-arch
@@ -101,23 +101,23 @@ def test_p3_arch_reproduced_when_mlp_rises_together_and_lstm_never_memorises():
 def test_p3_arch_never_generalising_mlp_is_not_rising_together():
     # memorised, never generalised: no grokking, but not the paper's "test rises with train"
     row = judge("P3-arch", arch_table([STUCK] * 3, [NEVER] * 3))
-    assert row["verdict"] == PARTIAL and row["extra"]["mlp_verdict"] == PARTIAL
+    assert row["verdict"] == PARTIALLY_REPRODUCED and row["extra"]["mlp_verdict"] == PARTIALLY_REPRODUCED
     assert "never generalised" in row["extra"]["mlp"]
     # with no room for a delay in the budget it cannot be told apart from a slow grok
-    assert p3.arch_rule(arch_table([STUCK] * 3, [NEVER] * 3, budget=500)).extra["mlp_verdict"] == UNCLEAR
+    assert p3.arch_rule(arch_table([STUCK] * 3, [NEVER] * 3, budget=500)).extra["mlp_verdict"] == INCONCLUSIVE
 
 
 def test_p3_arch_lstm_never_memorises_only_on_a_plateau():
     lstm = members([NEVER] * 3, gain=0.2, arch="LSTM", wd=0.0)      # still learning at the budget
     df = pd.concat([members([NO_DELAY] * 3, arch="MLP", wd=0.0), lstm], ignore_index=True)
     row = p3.arch_rule(df)
-    assert row.extra["lstm_verdict"] == UNCLEAR and "still learning" in row.extra["lstm"] and row.verdict == UNCLEAR
-    assert p3.arch_rule(df.drop(columns="train_acc_gain")).extra["lstm_verdict"] == UNCLEAR
+    assert row.extra["lstm_verdict"] == INCONCLUSIVE and "still learning" in row.extra["lstm"] and row.verdict == INCONCLUSIVE
+    assert p3.arch_rule(df.drop(columns="train_acc_gain")).extra["lstm_verdict"] == INCONCLUSIVE
 
 
 def test_p3_arch_not_reproduced_when_mlp_groks_or_lstm_memorises():
-    assert judge("P3-arch", arch_table([GROK] * 3, [NEVER] * 3))["verdict"] == NOT
-    assert judge("P3-arch", arch_table([NO_DELAY] * 3, [STUCK, STUCK, NEVER]))["raw_verdict"] == NOT  # 3 members: fragile
+    assert judge("P3-arch", arch_table([GROK] * 3, [NEVER] * 3))["verdict"] == NOT_REPRODUCED
+    assert judge("P3-arch", arch_table([NO_DELAY] * 3, [STUCK, STUCK, NEVER]))["raw_verdict"] == NOT_REPRODUCED  # 3 members: fragile
 
 
 def test_train_acc_gain_is_the_rise_over_the_last_quarter():
@@ -131,7 +131,7 @@ def test_train_acc_gain_is_the_rise_over_the_last_quarter():
 def test_p3_arch_judges_only_members_without_weight_decay():
     df = pd.concat([arch_table([NO_DELAY] * 3, [NEVER] * 3), arch_table([GROK] * 3, [GROK] * 3, wd=1.0)])
     assert p3.arch_rule(df).verdict == REPRODUCED
-    assert p3.arch_rule(arch_table([NEVER] * 3, [NEVER] * 3)).verdict == UNCLEAR
+    assert p3.arch_rule(arch_table([NEVER] * 3, [NEVER] * 3)).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P3-opt
@@ -156,20 +156,20 @@ def test_p3_opt_reproduced_when_adamw_wins_clearly_and_memorises_fast():
 
 def test_p3_opt_a_tie_is_not_a_win():
     row = judge("P3-opt", opt_table({"AdamW wd 1": 0.705, **OTHERS}))
-    assert row["extra"]["win"] == PARTIAL and row["verdict"] == PARTIAL
+    assert row["extra"]["win"] == PARTIALLY_REPRODUCED and row["verdict"] == PARTIALLY_REPRODUCED
 
 
 def test_p3_opt_not_reproduced_when_another_variant_is_better_and_memorisation_is_slow():
     row = judge("P3-opt", opt_table({"AdamW wd 1": 0.5, **OTHERS}, t_train=NAN))
-    assert row["verdict"] == NOT and row["extra"]["speed"] == NOT
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["speed"] == NOT_REPRODUCED
 
 
 def test_p3_opt_inconclusive_when_nothing_generalises_or_the_ci_crosses_the_margin():
     df = opt_table({"AdamW wd 1": 0.1, "Adam lr 0.001": 0.05})
-    assert p3.optimizer_rule(df, chance=1 / 47).extra["win"] == UNCLEAR
+    assert p3.optimizer_rule(df, chance=1 / 47).extra["win"] == INCONCLUSIVE
     df = opt_table({"AdamW wd 1": 0.72, **OTHERS})
     df.loc[(df["optimizer"] == "AdamW wd 1") & (df["seed"] == 0), "best_test_acc"] = 0.6
-    assert p3.optimizer_rule(df).extra["win"] == UNCLEAR
+    assert p3.optimizer_rule(df).extra["win"] == INCONCLUSIVE
 
 
 def test_p3_frac_flags_a_peak_whose_place_the_budget_sets():

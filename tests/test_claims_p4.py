@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from grokcore.claims import ledger, p4
-from grokcore.claims.rules import NOT, PARTIAL, REPRODUCED, UNCLEAR
+from grokcore.claims.rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE
 
 INF = np.inf
 
@@ -42,41 +42,41 @@ def test_p4_depth_reproduced_when_both_rises_come_later_with_depth():
 
 def test_p4_depth_not_reproduced_when_deep_rises_earlier():
     df = depth_table({4: [800, 820, 840], 8: [400, 420, 440], 12: [200, 210, 220]})
-    assert judge("P4-depth", df)["verdict"] == NOT
+    assert judge("P4-depth", df)["verdict"] == NOT_REPRODUCED
 
 
 def test_p4_depth_not_reproduced_when_depths_rise_together():
     """Ties are not wins: the same onsets at every depth give a ratio CI of [1, 1]."""
     df = depth_table({4: [400] * 3, 8: [400] * 3, 12: [400] * 3})
-    assert p4.depth_rule(df).verdict == NOT
+    assert p4.depth_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p4_depth_failing_to_train_is_not_a_later_rise():
     """Depth 12 never rising must not reproduce the claim (issue 15): inconclusive."""
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [INF, INF, INF]})
-    assert p4.depth_rule(df).verdict == UNCLEAR
+    assert p4.depth_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p4_depth_inconclusive_when_only_a_minority_of_a_depth_rose():
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, INF, INF]})
-    assert p4.depth_rule(df).verdict == UNCLEAR
+    assert p4.depth_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p4_depth_inconclusive_when_the_shallowest_depth_does_not_rise():
     df = depth_table({4: [INF] * 3, 8: [400, 420, 440], 12: [800, 820, 840]})
-    assert p4.depth_rule(df).verdict == UNCLEAR
+    assert p4.depth_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p4_depth_partial_when_middle_depth_breaks_the_order():
     df = depth_table({4: [200, 210, 220], 8: [900, 920, 940], 12: [800, 820, 840]})
-    assert p4.depth_rule(df).verdict == PARTIAL
+    assert p4.depth_rule(df).verdict == PARTIALLY_REPRODUCED
 
 
 def test_p4_depth_partial_when_train_rises_later_but_test_does_not():
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]},
                      test_by_depth={4: [900, 910, 920], 8: [900, 905, 915], 12: [880, 890, 900]})
     v = p4.depth_rule(df)
-    assert v.verdict == PARTIAL and "train: reproduced" in v.note and "test: not reproduced" in v.note
+    assert v.verdict == PARTIALLY_REPRODUCED and "train: reproduced" in v.note and "test: not reproduced" in v.note
 
 
 def test_p4_depth_reports_the_delay_after_memorisation_without_scoring_it():
@@ -198,19 +198,19 @@ def test_p4_multistage_reproduced_when_only_deep_nets_have_two_surges():
 
 def test_p4_multistage_inconclusive_when_three_seeds_cannot_decide_a_majority():
     df = stage_rows({4: [1, 1, 0], 8: [2, 2, 2], 12: [2, 3, 2]})   # 3/3 two-stage: not a decided majority
-    assert p4.multistage_rule(df).verdict == UNCLEAR
+    assert p4.multistage_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p4_multistage_not_reproduced_when_shallow_is_as_two_stage():
     df = stage_rows({4: [2, 2, 2, 2, 2], 8: [1, 1, 1, 1, 1], 12: [1, 0, 1, 1, 1]})
-    assert p4.multistage_rule(df).verdict == NOT
+    assert p4.multistage_rule(df).verdict == NOT_REPRODUCED
 
 
 def test_p4_multistage_inconclusive_without_any_surge_or_memorisation():
-    assert p4.multistage_rule(stage_rows({4: [0, 0], 8: [0, 0]})).verdict == UNCLEAR
+    assert p4.multistage_rule(stage_rows({4: [0, 0], 8: [0, 0]})).verdict == INCONCLUSIVE
     df = stage_rows({4: [1, 1], 8: [2, 2]})
     df.loc[df["depth"] == 4, ["t_train", "n_surges"]] = [INF, np.nan]
-    assert p4.multistage_rule(df).verdict == UNCLEAR
+    assert p4.multistage_rule(df).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P4-rank
@@ -225,16 +225,16 @@ def test_p4_rank_reproduced_when_rank_falls_at_the_rise():
 
 def test_p4_rank_inconclusive_when_too_few_risers_to_place_the_share():
     df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 2000)])   # 3/4 coincide: interval straddles 2/3
-    assert p4.rank_rule(df).verdict == UNCLEAR
+    assert p4.rank_rule(df).verdict == INCONCLUSIVE
 
 
 def test_p4_rank_not_reproduced_when_rank_falls_far_from_the_rise():
     df = rank_rows([(500, 5000), (600, INF), (700, 100), (400, 4000)] * 2)
-    assert judge("P4-rank", df)["verdict"] == NOT
+    assert judge("P4-rank", df)["verdict"] == NOT_REPRODUCED
 
 
 def test_p4_rank_inconclusive_with_one_rising_member():
-    assert p4.rank_rule(rank_rows([(500, 520), (INF, 500)])).verdict == UNCLEAR
+    assert p4.rank_rule(rank_rows([(500, 520), (INF, 500)])).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P4-tunnel
@@ -249,25 +249,25 @@ def test_p4_tunnel_reproduced_within_one_layer_of_the_paper():
 
 def test_p4_tunnel_not_reproduced_when_lengths_are_far_though_ordered():
     df = tunnel_rows({4: [4, 4, 4], 8: [7, 7, 7], 12: [10, 10, 10]})
-    assert judge("P4-tunnel", df)["verdict"] == NOT
+    assert judge("P4-tunnel", df)["verdict"] == NOT_REPRODUCED
 
 
 def test_p4_tunnel_not_reproduced_when_no_tunnel_forms_at_any_depth():
     """0 layers is within one of the paper's 1 at depth 4, but no tunnel at all is not the claim."""
     df = tunnel_rows({4: [0, 0, 0], 8: [0, 0, 0], 12: [0, 0, 0]})
     v = p4.tunnel_rule(df)
-    assert v.verdict == NOT and "no tunnel" in v.note
+    assert v.verdict == NOT_REPRODUCED and "no tunnel" in v.note
 
 
 def test_p4_tunnel_uses_the_paper_values_for_n_7000():
     df = tunnel_rows({4: [1, 1, 1], 8: [5, 5, 5], 12: [6, 6, 6]})
     assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[7000]).verdict == REPRODUCED
-    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[5000]).verdict == PARTIAL
+    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[5000]).verdict == PARTIALLY_REPRODUCED
 
 
 def test_p4_tunnel_inconclusive_when_seeds_disagree_widely():
     df = tunnel_rows({4: [0, 4], 8: [0, 7]})
-    assert p4.tunnel_rule(df).verdict == UNCLEAR
+    assert p4.tunnel_rule(df).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P4-wd
@@ -282,17 +282,17 @@ def test_p4_wd_reproduced_with_the_three_gamma_pattern():
                   (5000, 0.005): [0] * 5, (5000, 0.01): [1] * 5, (5000, 0.05): [2, 3, 2, 2, 2]})
     assert judge("P4-wd", df)["verdict"] == REPRODUCED
     row = judge("P4-wd", df.assign(depth=4))                 # the same pattern from a depth-4 sweep
-    assert row["verdict"] == UNCLEAR and "the sweep's depth" in row["gate"]
+    assert row["verdict"] == INCONCLUSIVE and "the sweep's depth" in row["gate"]
 
 
 def test_p4_wd_not_reproduced_when_the_middle_gamma_does_not_grok():
     df = wd_rows({(2000, 0.005): [1] * 5, (2000, 0.01): [0] * 5, (2000, 0.05): [1] * 5})
-    assert judge("P4-wd", df)["verdict"] == NOT
+    assert judge("P4-wd", df)["verdict"] == NOT_REPRODUCED
 
 
 def test_p4_wd_inconclusive_without_any_surge():
     df = wd_rows({(2000, 0.005): [0, 0], (2000, 0.01): [0, 0], (2000, 0.05): [0, 0]})
-    assert p4.wd_rule(df).verdict == UNCLEAR
+    assert p4.wd_rule(df).verdict == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ P4-norm
@@ -309,12 +309,12 @@ def test_p4_norm_reproduced_when_norms_overlap_and_rank_separates():
 
 def test_p4_norm_not_reproduced_when_norm_separates_and_rank_does_not():
     df = norm_rows({2000: [(1.0, 40, 0.80), (1.1, 45, 0.81)], 5000: [(2.0, 42, 0.90), (2.1, 44, 0.91)]})
-    assert judge("P4-norm", df)["raw_verdict"] == NOT
+    assert judge("P4-norm", df)["raw_verdict"] == NOT_REPRODUCED
 
 
 def test_p4_norm_inconclusive_with_a_single_n():
     df = norm_rows({2000: [(1.0, 40, 0.8), (1.1, 45, 0.81)]})
-    assert judge("P4-norm", df)["verdict"] == UNCLEAR
+    assert judge("P4-norm", df)["verdict"] == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------------------ settings and rank precision

@@ -3,7 +3,7 @@ import math
 import pandas as pd
 
 from grokcore.claims import p1
-from grokcore.claims.rules import NOT, REPRODUCED, UNCLEAR
+from grokcore.claims.rules import NOT_REPRODUCED, REPRODUCED, INCONCLUSIVE
 
 
 def test_mlp_config_is_the_papers_baseline():
@@ -22,10 +22,10 @@ def test_overrides_win_over_the_baseline():
 
 def test_ratio_verdict_uses_a_1_5x_band_and_accepts_open_bounds():
     assert p1.ratio_verdict(0.9, 1.4, 1.11) == REPRODUCED            # inside [0.74, 1.665]
-    assert p1.ratio_verdict(2.0, math.inf, 1.11) == NOT              # censored numerator, already above
-    assert p1.ratio_verdict(0.0, 0.5, 1.11) == NOT                   # censored denominator, already below
-    assert p1.ratio_verdict(0.9, math.inf, 1.11) == UNCLEAR
-    assert p1.ratio_verdict(math.nan, math.nan, 1.11) == UNCLEAR
+    assert p1.ratio_verdict(2.0, math.inf, 1.11) == NOT_REPRODUCED              # censored numerator, already above
+    assert p1.ratio_verdict(0.0, 0.5, 1.11) == NOT_REPRODUCED                   # censored denominator, already below
+    assert p1.ratio_verdict(0.9, math.inf, 1.11) == INCONCLUSIVE
+    assert p1.ratio_verdict(math.nan, math.nan, 1.11) == INCONCLUSIVE
 
 
 def test_delay_ratio_opens_the_bound_of_a_censored_side():

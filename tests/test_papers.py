@@ -27,7 +27,7 @@ def test_the_papers_page_shows_every_claim_and_setting():
 
 
 def test_ledger_rows_take_the_claim_from_the_specification(tmp_path):
-    row = {"claim_id": "P3-opt", "verdict": rules.NOT, "raw_verdict": rules.NOT, "firmness": 1.0}
+    row = {"claim_id": "P3-opt", "verdict": rules.NOT_REPRODUCED, "raw_verdict": rules.NOT_REPRODUCED, "firmness": 1.0}
     out = ledger.record_claims("p3_optimizers", "smoke", [row], folder=tmp_path)
     assert out.loc["P3-opt", "claim"] == papers.CLAIMS["P3-opt"].text
     assert out.loc["P3-opt", "paper_value"] == papers.CLAIMS["P3-opt"].paper_value

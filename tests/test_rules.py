@@ -58,10 +58,10 @@ def test_the_vectorised_km_median_matches_the_product_limit_by_hand():
 
 @pytest.mark.parametrize("ci, verdict", [
     ((0.9, 1.2), rules.REPRODUCED),           # inside [1/1.5, 1.5]
-    ((2.0, 3.0), rules.NOT),                  # wholly outside
-    ((0.1, 20.0), rules.UNCLEAR),             # wider than the band: too few seeds
-    ((1.2, 1.9), rules.PARTIAL),              # overlaps, not inside, not wider
-    ((float("nan"), 1.0), rules.UNCLEAR),
+    ((2.0, 3.0), rules.NOT_REPRODUCED),                  # wholly outside
+    ((0.1, 20.0), rules.INCONCLUSIVE),             # wider than the band: too few seeds
+    ((1.2, 1.9), rules.PARTIALLY_REPRODUCED),              # overlaps, not inside, not wider
+    ((float("nan"), 1.0), rules.INCONCLUSIVE),
 ])
 def test_ratio_band_is_equivalence_not_containment(ci, verdict):
     assert rules.ratio_band_verdict(*ci, paper=1.0, factor=1.5) == verdict
@@ -78,7 +78,7 @@ def test_fmt_never_prints_nan_or_numpy_reprs():
 def _median_above(df, threshold=500.0):
     """Reproduced when the median T_grok of the members exceeds `threshold`."""
     med = float(np.median(df["t_grok"]))
-    return rules.Verdict(rules.REPRODUCED if med > threshold else rules.NOT, rules.fmt(med), n_seeds=len(df))
+    return rules.Verdict(rules.REPRODUCED if med > threshold else rules.NOT_REPRODUCED, rules.fmt(med), n_seeds=len(df))
 
 
 def _table(values):
@@ -99,7 +99,7 @@ def test_a_verdict_at_its_threshold_is_fragile():
     verdict = r.fn(data).verdict
     share, dist = rules.firmness(r, data, verdict)
     assert verdict == rules.REPRODUCED and share < rules.FRAGILE
-    assert set(dist) == {rules.REPRODUCED, rules.NOT}
+    assert set(dist) == {rules.REPRODUCED, rules.NOT_REPRODUCED}
 
 
 def test_firmness_uses_a_fixed_generator():
@@ -112,7 +112,7 @@ def test_judge_makes_a_fragile_verdict_inconclusive_and_keeps_the_rules_verdict(
     data = _table([100, 200, 501, 800, 900])
     row = judge("TEST-threshold", data, n_resamples=50)
     assert row["raw_verdict"] == rules.REPRODUCED and 0 < row["firmness"] < rules.FRAGILE
-    assert row["verdict"] == rules.UNCLEAR and row["fragile"] and row["note"].startswith("fragile")
+    assert row["verdict"] == rules.INCONCLUSIVE and row["fragile"] and row["note"].startswith("fragile")
     with pytest.raises(ValueError, match="no rule for claim id"):
         judge("P9-nothing", data)
     row = {**row, "claim_id": "P1-depth"}
@@ -125,7 +125,7 @@ def test_judge_keeps_a_firm_verdict():
     row = judge("TEST-threshold", _table([900, 950, 1000, 1100, 1200]), n_resamples=50)
     assert row["verdict"] == row["raw_verdict"] == rules.REPRODUCED and not row["fragile"]
     row = judge("TEST-threshold", _table([100, 120, 130, 140, 150]), n_resamples=50)
-    assert row["verdict"] == rules.NOT and row["firmness"] == 1.0
+    assert row["verdict"] == rules.NOT_REPRODUCED and row["firmness"] == 1.0
 
 
 def test_seeds_to_firm_names_a_count_only_where_more_members_firm_the_verdict():
@@ -145,7 +145,7 @@ def test_the_introduction_states_the_definitions_the_code_uses():
 def test_a_verdict_from_outside_the_papers_regime_is_inconclusive_and_says_what_the_rule_gave():
     row = judge("TEST-threshold", _table([900, 950, 1000, 1100, 1200]), n_resamples=20,
                 regime="the MLPs train with adamw, the paper's with SGD")
-    assert row["verdict"] == rules.UNCLEAR and "'reproduced'" in row["note"] and "adamw" in row["note"]
+    assert row["verdict"] == rules.INCONCLUSIVE and "'reproduced'" in row["note"] and "adamw" in row["note"]
 
 
 # ------------------------------------------------------------------ earned verdicts (issue 31)
@@ -190,7 +190,7 @@ def test_at_least_gate_both_ways():
 def _gated(df):
     """Reproduced when any member grokked."""
     d = rules.outcomes(df)
-    return rules.Verdict(rules.REPRODUCED if d["grokked"].any() else rules.NOT, n_seeds=len(d))
+    return rules.Verdict(rules.REPRODUCED if d["grokked"].any() else rules.NOT_REPRODUCED, n_seeds=len(d))
 
 
 def test_a_failed_gate_makes_the_claim_inconclusive_and_names_the_gate():
@@ -199,7 +199,7 @@ def test_a_failed_gate_makes_the_claim_inconclusive_and_names_the_gate():
     assert judge("TEST-gated", d, n_resamples=20)["verdict"] == rules.REPRODUCED
     d.loc[3, "final_train_acc"] = 0.05
     row = judge("TEST-gated", d, n_resamples=20)
-    assert row["verdict"] == rules.UNCLEAR and row["raw_verdict"] == rules.REPRODUCED
+    assert row["verdict"] == rules.INCONCLUSIVE and row["raw_verdict"] == rules.REPRODUCED
     assert "no member diverged" in row["gate"] and "1 of 4" in row["note"]
 
 
@@ -225,7 +225,7 @@ def test_summarize_gives_no_ci_from_fewer_than_three_grokked_members():
 def test_combine_is_monotone_over_every_combination_of_parts():
     import itertools
     from grokcore.claims.stats import combine
-    order = {rules.NOT: 0, rules.PARTIAL: 1, rules.REPRODUCED: 2}
+    order = {rules.NOT_REPRODUCED: 0, rules.PARTIALLY_REPRODUCED: 1, rules.REPRODUCED: 2}
     for n in (1, 2, 3):
         for parts in itertools.product(rules.VERDICTS, repeat=n):
             v = combine(*parts)
@@ -234,12 +234,12 @@ def test_combine_is_monotone_over_every_combination_of_parts():
                     w = combine(*parts[:i], q, *parts[i + 1:])
                     if p in order and q in order and order[q] > order[p] and v in order and w in order:
                         assert order[w] >= order[v], (parts, q)      # a better part never hurts
-                    if p == rules.UNCLEAR and v != rules.UNCLEAR:
+                    if p == rules.INCONCLUSIVE and v != rules.INCONCLUSIVE:
                         assert w == v, (parts, q)                    # whatever the unknown part turns out
-    assert combine(rules.UNCLEAR, rules.REPRODUCED) == rules.UNCLEAR
-    assert combine(rules.UNCLEAR, rules.NOT) == rules.UNCLEAR
-    assert combine(rules.UNCLEAR, rules.REPRODUCED, rules.NOT) == rules.PARTIAL
-    assert combine(rules.NOT, rules.NOT) == rules.NOT and combine(rules.REPRODUCED, rules.NOT) == rules.PARTIAL
+    assert combine(rules.INCONCLUSIVE, rules.REPRODUCED) == rules.INCONCLUSIVE
+    assert combine(rules.INCONCLUSIVE, rules.NOT_REPRODUCED) == rules.INCONCLUSIVE
+    assert combine(rules.INCONCLUSIVE, rules.REPRODUCED, rules.NOT_REPRODUCED) == rules.PARTIALLY_REPRODUCED
+    assert combine(rules.NOT_REPRODUCED, rules.NOT_REPRODUCED) == rules.NOT_REPRODUCED and combine(rules.REPRODUCED, rules.NOT_REPRODUCED) == rules.PARTIALLY_REPRODUCED
 
 
 def test_a_seed_offset_build_shares_no_seed_with_the_default_build(monkeypatch):
@@ -277,5 +277,5 @@ def test_rows_carry_overrides_and_seed_offset_and_a_replication_sits_beside_the_
     assert rep["overrides"] == "fracs=[0.6, 0.7]" and rep["seed_offset"] == 100
     assert L.replication_offsets() == [100]
     t = L.replication(100).set_index("claim_id")
-    assert t.loc["P3-frac", "default"] == rules.REPRODUCED and t.loc["P3-frac", "replication"] == rules.NOT
+    assert t.loc["P3-frac", "default"] == rules.REPRODUCED and t.loc["P3-frac", "replication"] == rules.NOT_REPRODUCED
     assert not t.loc["P3-frac", "agree"] and t["agree"].isna().sum() == len(t) - 1   # the rest: not run

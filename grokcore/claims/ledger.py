@@ -106,7 +106,7 @@ def ledger(folder=None, offset: int | None = None) -> pd.DataFrame:
         rows.append(recorded.get(cid) or {
             "claim_id": cid, "paper": c.paper, "chapter": c.chapter, "claim": c.text, "paper_value": c.paper_value,
             "our_value": "", "ci_low": None, "ci_high": None, "n_seeds": None, "profile": "",
-            "verdict": rules.UNCLEAR, "firmness": None, "spread": "", "seeds_to_firm": "",
+            "verdict": rules.INCONCLUSIVE, "firmness": None, "spread": "", "seeds_to_firm": "",
             "note": "not yet run", "raw_verdict": "", "raw_firmness": None, "fragile": False, "gate": "",
             "gates": "", "overrides": "", "seed_offset": offset or 0})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -157,14 +157,14 @@ def judge(claim_id: str, df: pd.DataFrame, n_resamples: int = rules.N_RESAMPLES,
         gates.append(rules.Gate("the paper's optimiser", False, regime))
     failed = [g for g in gates if not g.passed]
     spread = "; ".join(f"{k} {p:.0%}" for k, p in dist.items())
-    fragile = v.verdict != rules.UNCLEAR and share < rules.FRAGILE
+    fragile = v.verdict != rules.INCONCLUSIVE and share < rules.FRAGILE
     verdict, why = v.verdict, ""
     if failed:
-        verdict = rules.UNCLEAR
+        verdict = rules.INCONCLUSIVE
         why = (f"outside the paper's regime ({_gate_text(failed)}): the rule gives '{v.verdict}' "
                f"(firmness {share:.2f}), which does not test the claim.")
     elif fragile:
-        verdict = rules.UNCLEAR
+        verdict = rules.INCONCLUSIVE
         why = (f"fragile: the rule gives '{v.verdict}' on only {share:.0%} of seed resamples "
                f"(needs {rules.FRAGILE:.0%}; {spread}).")
     return {"claim_id": claim_id, "verdict": verdict, "raw_verdict": v.verdict, "our_value": v.our_value,

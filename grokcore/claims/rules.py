@@ -28,10 +28,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .stats import NOT, PARTIAL, REPRODUCED, UNCLEAR, combine, km_floor, km_median  # noqa: F401  (re-exported)
+from .stats import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, combine, km_floor, km_median  # noqa: F401  (re-exported)
 from .stats import min_per_config
 
-VERDICTS = (REPRODUCED, PARTIAL, NOT, UNCLEAR)
+VERDICTS = (REPRODUCED, PARTIALLY_REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 K_DELAY = 2.0           # grokked: T_grok >= K_DELAY * T_train
 FRAGILE = 0.8           # a verdict that fewer resamples than this reproduce is fragile: inconclusive
 N_RESAMPLES = 200      # seed resamples per firmness estimate
@@ -85,14 +85,14 @@ def band_verdict(lo: float, hi: float, band_lo: float, band_hi: float, log: bool
     """Equivalence against the band [band_lo, band_hi] around the paper's value (see module doc).
     `log`: widths compared on a log scale (ratios, times)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        return UNCLEAR
+        return INCONCLUSIVE
     if hi < band_lo or lo > band_hi:
-        return NOT
+        return NOT_REPRODUCED
     if band_lo <= lo and hi <= band_hi:
         return REPRODUCED
     width = (math.log(hi / lo) if lo > 0 else math.inf) if log else hi - lo
     band = math.log(band_hi / band_lo) if log else band_hi - band_lo
-    return UNCLEAR if width > band else PARTIAL
+    return INCONCLUSIVE if width > band else PARTIALLY_REPRODUCED
 
 
 def ratio_band_verdict(lo: float, hi: float, paper: float, factor: float = 1.5) -> str:

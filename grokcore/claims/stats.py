@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sp
 
-REPRODUCED, PARTIAL, NOT, UNCLEAR = ("reproduced", "partially reproduced", "not reproduced",
+REPRODUCED, PARTIALLY_REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = ("reproduced", "partially reproduced", "not reproduced",
                                      "inconclusive at this profile")
 LEVEL = 0.95            # bootstrap and value intervals
 COUNT_LEVEL = 0.90      # exact binomial interval of a share: each one-sided bound at 95%
@@ -129,7 +129,7 @@ def share_at_least(k: int, n: int, threshold: float, level: float = COUNT_LEVEL)
     interval lies at or above it, False when it lies below, None (undecided) when it straddles it
     or there are no members (`share_band` with one edge). At COUNT_LEVEL 0.9 and threshold 1/2:
     5/5 and 0/5 decide, 4/5, 3/3 and 2/3 do not."""
-    return {REPRODUCED: True, NOT: False}.get(share_band(k, n, threshold, threshold, level))
+    return {REPRODUCED: True, NOT_REPRODUCED: False}.get(share_band(k, n, threshold, threshold, level))
 
 
 def share_band(k: int, n: int, low: float, high: float, level: float = COUNT_LEVEL) -> str:
@@ -138,14 +138,14 @@ def share_band(k: int, n: int, low: float, high: float, level: float = COUNT_LEV
     within [low, high), *inconclusive* when it straddles an edge (too few members to tell)."""
     lo, hi = share_ci(k, n, level)
     if not n:
-        return UNCLEAR
+        return INCONCLUSIVE
     if lo >= high:
         return REPRODUCED
     if hi < low:
-        return NOT
+        return NOT_REPRODUCED
     if lo >= low and hi < high:
-        return PARTIAL
-    return UNCLEAR
+        return PARTIALLY_REPRODUCED
+    return INCONCLUSIVE
 
 
 def fewer(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05):
@@ -216,15 +216,15 @@ def summarize(df: pd.DataFrame, by, value: str = "delay", flag: str = "grokked")
 
 
 # ------------------------------------------------------------------------------ combining parts
-_BASE = (NOT, PARTIAL, REPRODUCED)
+_BASE = (NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED)
 
 
 def _combine_conclusive(parts) -> str:
     if all(v == REPRODUCED for v in parts):
         return REPRODUCED
-    if all(v == NOT for v in parts):
-        return NOT
-    return PARTIAL
+    if all(v == NOT_REPRODUCED for v in parts):
+        return NOT_REPRODUCED
+    return PARTIALLY_REPRODUCED
 
 
 def combine(*verdicts: str) -> str:
@@ -243,7 +243,7 @@ def all_of(*verdicts: str) -> str:
     """One verdict for a claim whose parts must all hold (a conjunction): *not reproduced* when a
     conclusive part is not, else as `combine`; resolved over inconclusive parts like `combine`, so
     a failed part decides the claim even beside an inconclusive one."""
-    return resolve(lambda v: NOT if NOT in v else _combine_conclusive(v), *verdicts)
+    return resolve(lambda v: NOT_REPRODUCED if NOT_REPRODUCED in v else _combine_conclusive(v), *verdicts)
 
 
 def resolve(verdict_of, *parts: str) -> str:
@@ -251,15 +251,15 @@ def resolve(verdict_of, *parts: str) -> str:
     parts could turn out (each of not / partially / reproduced), else inconclusive. The one
     principle by which a rule with parts may give a conclusive verdict while a part is open."""
     if not parts:
-        return UNCLEAR
-    open_ = [i for i, v in enumerate(parts) if v == UNCLEAR]
+        return INCONCLUSIVE
+    open_ = [i for i, v in enumerate(parts) if v == INCONCLUSIVE]
     outs = set()
     for fill in _fills(len(open_)):
         filled = list(parts)
         for i, v in zip(open_, fill):
             filled[i] = v
         outs.add(verdict_of(filled))
-    return outs.pop() if len(outs) == 1 else UNCLEAR
+    return outs.pop() if len(outs) == 1 else INCONCLUSIVE
 
 
 def _fills(n: int):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import fourier
 from .. import stats
-from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
+from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
 from ..rules import no_divergence, ratio_band_verdict, trains
 
 RATIO_FACTOR = 1.5      # ratio claims: reproduced when the 95% CI lies in [paper / 1.5, paper * 1.5]
@@ -53,7 +53,7 @@ def _by_completion(decided: list, n_undecided: int, verdict_of) -> str:
     else inconclusive (the same principle as `stats.combine`)."""
     k = sum(decided)
     outs = {verdict_of(k + j) for j in range(n_undecided + 1)}
-    return outs.pop() if len(outs) == 1 else UNCLEAR
+    return outs.pop() if len(outs) == 1 else INCONCLUSIVE
 
 
 def _judgeable(g: pd.DataFrame) -> bool:
@@ -84,9 +84,9 @@ def ratio_verdict(lo: float, hi: float, paper: float, factor: float = RATIO_FACT
     """`ratio_band_verdict` (band [paper / factor, paper * factor]) that also accepts an open
     bound from censoring: a CI wholly beyond the band is 'not reproduced' even if one bound is open."""
     if math.isfinite(lo) and lo > paper * factor:
-        return NOT
+        return NOT_REPRODUCED
     if math.isfinite(hi) and hi < paper / factor:
-        return NOT
+        return NOT_REPRODUCED
     return ratio_band_verdict(lo, hi, paper, factor)
 
 
@@ -96,9 +96,9 @@ def _ratio_claim(d: pd.DataFrame, col: str, num: str, den: str, paper: float, fa
     a, b = d[d[col] == num], d[d[col] == den]
     point, lo, hi = delay_ratio(a, b, n_boot)
     if not _judgeable(b):
-        v, why = UNCLEAR, f"no {den} member generalised within the budget"
+        v, why = INCONCLUSIVE, f"no {den} member generalised within the budget"
     elif not math.isfinite(point):
-        v, why = UNCLEAR, "fewer than 2 memorised members on a side"
+        v, why = INCONCLUSIVE, "fewer than 2 memorised members on a side"
     else:
         v, why = ratio_verdict(lo, hi, paper, factor), ""
     band = (paper / factor, paper * factor)
@@ -130,7 +130,7 @@ def canonical_rule(df: pd.DataFrame, seed: int = 0, paper_setting: bool = False,
     d = outcomes(df)
     m = d[d["seed"] == seed] if "seed" in d else d.iloc[:0]
     if m.empty:
-        return Verdict(UNCLEAR, "not run", n_seeds=0, note=f"no member with seed {seed}")
+        return Verdict(INCONCLUSIVE, "not run", n_seeds=0, note=f"no member with seed {seed}")
     r = m.iloc[0]
     final = float(r.get("final_test_acc", float("nan")))
     value = f"T_train {fmt(r['t_train'])}, T_grok {fmt(r['t_grok'])}, final test {fmt(100 * final)}% ({r['outcome']})"
@@ -138,14 +138,14 @@ def canonical_rule(df: pd.DataFrame, seed: int = 0, paper_setting: bool = False,
              "outcome": r["outcome"]}
     ok = lambda x, w: math.isfinite(x) and w[0] * (1 - slack) <= x <= w[1] * (1 + slack)
     if not paper_setting:
-        v, note = UNCLEAR, "reduced setting, not the paper's baseline: values shown for reference"
+        v, note = INCONCLUSIVE, "reduced setting, not the paper's baseline: values shown for reference"
     elif r["grokked"]:
         inside = ok(float(r["t_train"]), t_train) and ok(float(r["t_grok"]), t_grok) and final >= min_test
-        v, note = (REPRODUCED if inside else PARTIAL), "grokked" + ("" if inside else " outside the windows")
+        v, note = (REPRODUCED if inside else PARTIALLY_REPRODUCED), "grokked" + ("" if inside else " outside the windows")
     elif r["outcome"] == "not generalised" and float(r.get("budget", math.inf)) < t_grok[1] * (1 + slack):
-        v, note = UNCLEAR, "budget ends before the paper's T_grok window"
+        v, note = INCONCLUSIVE, "budget ends before the paper's T_grok window"
     else:
-        v, note = NOT, f"did not grok ({r['outcome']})"
+        v, note = NOT_REPRODUCED, f"did not grok ({r['outcome']})"
     return Verdict(v, value, n_seeds=1, note=note, extra=extra)
 
 
@@ -173,13 +173,13 @@ def depth_rule(df: pd.DataFrame, expected: dict | None = None, control: str = "d
     note = "; ".join(f"{k}: {counts(g) or 'not run'}" for k, g in groups.items())
     extra = {f"grokked_{k}": int(g["grokked"].sum()) for k, g in groups.items()}
     if any(g.empty for g in groups.values()) or not _judgeable(groups[control]):
-        return Verdict(UNCLEAR, value, n_seeds=_n_seeds(d), note=note + f"; control {control} cannot be judged",
+        return Verdict(INCONCLUSIVE, value, n_seeds=_n_seeds(d), note=note + f"; control {control} cannot be judged",
                        extra=extra)
     decided = {k: _groks(g) for k, g in groups.items()}
     hits = [decided[k] == expected[k] for k in expected if decided[k] is not None]
     undecided = [k for k in expected if decided[k] is None]
     n = len(expected)
-    v = _by_completion(hits, len(undecided), lambda h: REPRODUCED if h == n else (PARTIAL if h == n - 1 else NOT))
+    v = _by_completion(hits, len(undecided), lambda h: REPRODUCED if h == n else (PARTIALLY_REPRODUCED if h == n - 1 else NOT_REPRODUCED))
     extra["matches"] = sum(hits)
     extra["undecided"] = undecided
     note += f"; {sum(hits)}/{n} configs match" + (f"; count cannot decide: {', '.join(undecided)}" if undecided else "")
@@ -228,11 +228,11 @@ def act_rule(df: pd.DataFrame, paper: float = ACT_PAPER, factor: float = RATIO_F
     n = {k: int(a.loc[a["act"] == k, "grokked"].sum()) for k in ("gelu", "relu", "tanh")}
     size = {k: int((a["act"] == k).sum()) for k in n}
     if not _judgeable(a[a["act"].isin(["relu", "tanh"])]):
-        rev = UNCLEAR
+        rev = INCONCLUSIVE
     else:
         below = [stats.fewer(n["gelu"], size["gelu"], n[k], size[k]) for k in ("relu", "tanh")]
         rev = _by_completion([b for b in below if b is not None], below.count(None),
-                             lambda w: REPRODUCED if w == 2 else (PARTIAL if w == 1 else NOT))
+                             lambda w: REPRODUCED if w == 2 else (PARTIALLY_REPRODUCED if w == 1 else NOT_REPRODUCED))
     v = combine(speed.verdict, rev)
     counts_a = "/".join(str(n[k]) for k in ("gelu", "relu", "tanh"))
     note = (f"speed (B): {speed.verdict}; {speed.note} | reversal (A): {rev}; grokked GELU/ReLU/Tanh "
@@ -246,15 +246,15 @@ def act_rule(df: pd.DataFrame, paper: float = ACT_PAPER, factor: float = RATIO_F
 def _window_shape(groks: list, generalised: list) -> tuple[str, str]:
     """The window verdict of one model from decided per-lambda outcomes (grid order)."""
     if not any(groks):
-        return (NOT if any(generalised) else UNCLEAR), "no lambda groks"
+        return (NOT_REPRODUCED if any(generalised) else INCONCLUSIVE), "no lambda groks"
     idx = np.flatnonzero(groks)
     contiguous = idx[-1] - idx[0] + 1 == len(idx)
     low, high = not groks[0], not groks[-1]
     if contiguous and low and high:
         return REPRODUCED, ""
     if low or high:
-        return PARTIAL, "" if contiguous else "grokking lambdas not contiguous"
-    return NOT, "groks at both ends of the grid"
+        return PARTIALLY_REPRODUCED, "" if contiguous else "grokking lambdas not contiguous"
+    return NOT_REPRODUCED, "groks at both ends of the grid"
 
 
 def _window(g: pd.DataFrame, min_decay: float):
@@ -272,7 +272,7 @@ def _window(g: pd.DataFrame, min_decay: float):
     reason = f"judged {desc}" + (f"; below lr*wd*T >= {min_decay:g}: {', '.join(f'{x:g}' for x in dropped)}"
                                  if dropped else "")
     if len(judged) < 3:
-        return UNCLEAR, reason + "; fewer than 3 lambdas can show a window"
+        return INCONCLUSIVE, reason + "; fewer than 3 lambdas can show a window"
     open_ = [i for i, x in enumerate(judged) if x[2] is None]
     generalised = [x[3] for x in judged]
     outs = set()
@@ -282,7 +282,7 @@ def _window(g: pd.DataFrame, min_decay: float):
             groks[i] = f
         outs.add(_window_shape(groks, generalised))
     if len({v for v, _ in outs}) > 1:
-        return UNCLEAR, reason + f"; {len(open_)} lambda counts cannot decide the window"
+        return INCONCLUSIVE, reason + f"; {len(open_)} lambda counts cannot decide the window"
     v, why = outs.pop()
     return v, reason + (f"; {why}" if why else "")
 
@@ -357,12 +357,12 @@ def norm_rule(df: pd.DataFrame, paper_cv: float = NORM_PAPER_CV, band: float = N
     value = f"CV {fmt(100 * cv)}% over {k} configs (null: {fmt(100 * cv_train)}% at T_train, {fmt(100 * cv_init)}% at init)"
     note = f"median T_grok spans {fmt(span)}x across configs; band 0-{fmt(100 * band)}% (paper {fmt(100 * paper_cv)}%)"
     if k < 3:
-        return Verdict(UNCLEAR, value, lo, hi, _n_seeds(d), note + "; fewer than 3 configs grokked", extra)
+        return Verdict(INCONCLUSIVE, value, lo, hi, _n_seeds(d), note + "; fewer than 3 configs grokked", extra)
     if not (span >= min_span):
-        return Verdict(UNCLEAR, value, lo, hi, _n_seeds(d), note + f"; span below {min_span:g}x: configs too alike", extra)
+        return Verdict(INCONCLUSIVE, value, lo, hi, _n_seeds(d), note + f"; span below {min_span:g}x: configs too alike", extra)
     v = band_verdict(lo, hi, 0.0, band, log=False)
     if v == REPRODUCED and not cv < cv_train:
-        v, note = PARTIAL, note + "; CV at T_grok not below the CV at T_train"
+        v, note = PARTIALLY_REPRODUCED, note + "; CV at T_grok not below the CV at T_train"
     return Verdict(v, value, lo, hi, _n_seeds(d), note, extra)
 
 
@@ -396,15 +396,15 @@ def fourier_rule(df: pd.DataFrame, null: float = float("nan"), paper: dict | Non
         med = float(np.median(x)) if len(x) else float("nan")
         b_lo, b_hi = ref - band, min(1.0, ref + band)
         if not (b_lo > floor):
-            v = UNCLEAR
+            v = INCONCLUSIVE
         elif len(x) < 2:
-            v = UNCLEAR
+            v = INCONCLUSIVE
         elif hi < floor:
-            v = NOT
+            v = NOT_REPRODUCED
         else:
             v = band_verdict(lo, hi, b_lo, b_hi, log=False)
             if v == REPRODUCED and lo <= floor:
-                v = PARTIAL
+                v = PARTIALLY_REPRODUCED
         parts[m] = v
         shown.append(f"{m} {fmt(100 * med)}%")
         extra.update({f"share_{m}": med, f"ci_low_{m}": lo, f"ci_high_{m}": hi, f"n_{m}": len(x), f"verdict_{m}": v})

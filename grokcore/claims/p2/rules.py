@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..rules import (K_DELAY, NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt,
+from ..rules import (K_DELAY, NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt,
                     km_median, no_divergence, outcomes, rule)
 
 SLOPE_BAND = (-1.3, -0.7)   # P2-scaling: the slope's 95% CI must lie inside this band around -1
@@ -29,8 +29,8 @@ def _penalty_rule(df, kind, control, min_share, budget_factor, min_budget):
     conclusive parts; inconclusive when no part is conclusive."""
     parts = {str(p): _penalty_part(g, kind, control, min_share, budget_factor, min_budget)
              for p, g in df.groupby("problem", sort=True)}
-    done = {p: v for p, v in parts.items() if v.verdict != UNCLEAR}
-    verdict = combine(*(v.verdict for v in done.values())) if done else UNCLEAR
+    done = {p: v for p, v in parts.items() if v.verdict != INCONCLUSIVE}
+    verdict = combine(*(v.verdict for v in done.values())) if done else INCONCLUSIVE
     value = "; ".join(f"{p}: {v.our_value}" for p, v in parts.items())
     note = "; ".join(f"{p} {v.verdict} ({v.note})" for p, v in parts.items())
     n_seeds = max((v.n_seeds or 0) for v in parts.values()) if parts else 0
@@ -43,7 +43,7 @@ def _penalty_part(df, kind, control, min_share, budget_factor, min_budget):
     pen = d[(d["penalty"] == kind) & (d["beta"] > 0)]
     ctrl = d[d["penalty"] == control]
     if pen.empty or ctrl.empty:
-        return Verdict(UNCLEAR, "not run" if pen.empty else "no control run",
+        return Verdict(INCONCLUSIVE, "not run" if pen.empty else "no control run",
                        note=f"needs members with penalty '{kind}' (beta > 0) and the control '{control}'")
     by_beta = pen.groupby("beta")["grokked"].mean()
     best = float(by_beta.idxmax())
@@ -80,24 +80,24 @@ def _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, de
     bk, bn = int(by_beta.loc[best, "sum"]), int(by_beta.loc[best, "size"])
     ck, cn = int(ctrl["grokked"].sum()), len(ctrl)
     if bk > 0 and ck / cn >= bk / bn:
-        return NOT                                   # the control groks as often: not the penalty
+        return NOT_REPRODUCED                                   # the control groks as often: not the penalty
     if bk > 0:
         above_control = stats.fewer(ck, cn, bk, bn)
         majority = stats.share_at_least(bk, bn, min_share)
         if above_control is None:
-            return UNCLEAR                           # the counts cannot separate penalty and control
+            return INCONCLUSIVE                           # the counts cannot separate penalty and control
         if majority is True:
             finite = [delays[b] for b in sorted(delays) if math.isfinite(delays[b])]
             ordered = len(finite) < 2 or all(a >= b for a, b in zip(finite, finite[1:]))
-            return REPRODUCED if ordered else PARTIAL    # smaller beta, longer delay (ties allowed)
-        return PARTIAL if majority is False else UNCLEAR
+            return REPRODUCED if ordered else PARTIALLY_REPRODUCED    # smaller beta, longer delay (ties allowed)
+        return PARTIALLY_REPRODUCED if majority is False else INCONCLUSIVE
     if (pen.outcome == "no delay").any():
-        return NOT                                   # generalised, but without a delay
+        return NOT_REPRODUCED                                   # generalised, but without a delay
     memorised = pen["t_train"].notna()
     if not memorised.any():
-        return UNCLEAR                               # nothing memorised: the budget, not the penalty
+        return INCONCLUSIVE                               # nothing memorised: the budget, not the penalty
     long_enough = budget >= max(budget_factor * float(pen.loc[memorised, "t_train"].median()), min_budget)
-    return NOT if long_enough else UNCLEAR
+    return NOT_REPRODUCED if long_enough else INCONCLUSIVE
 
 
 @rule("P2-l1", by=("problem", "penalty", "beta"), gates=(no_divergence,))
@@ -158,7 +158,7 @@ def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -
              "l1_falls": int((g["l1_grok"] < g["l1_train"]).sum())}
     n_seeds = stats.n_seeds(g)
     if n < min_members:
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, note=f"fewer than {min_members} l1 members generalised",
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, note=f"fewer than {min_members} l1 members generalised",
                        extra=extra)
     f = k / n
     lo, hi = stats.share_ci(k, n)
@@ -207,7 +207,7 @@ def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float 
     n_seeds = stats.n_seeds(fit)
     value = f"slope {fmt(point)}"
     if decades < min_decades - 1e-9:
-        return Verdict(UNCLEAR, value, lo, hi, n_seeds, f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
+        return Verdict(INCONCLUSIVE, value, lo, hi, n_seeds, f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
     return Verdict(band_verdict(lo, hi, band[0], band[1], log=False), value, lo, hi, n_seeds, note, extra)
 
 
@@ -222,14 +222,14 @@ def _depth_part(g: pd.DataFrame, L: int, small: float, budget_factor: float) -> 
     """One depth's part of P2-depth (see `depth_rule`)."""
     g = g[g["t_train"].notna()]          # a member that never memorised carries no delay either way
     if g.empty:
-        return UNCLEAR
+        return INCONCLUSIVE
     if L == 1:     # delay present: memorised, then late or never generalised
-        return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT
+        return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT_REPRODUCED
     if _share(g["event"]) > 0.5:
-        return REPRODUCED if _grok_over_train(g) < (small if L == 2 else K_DELAY) else NOT
+        return REPRODUCED if _grok_over_train(g) < (small if L == 2 else K_DELAY) else NOT_REPRODUCED
     waiting = g[g["outcome"] == "not generalised"]
     short = (waiting["budget"] < budget_factor * waiting["t_train"]).any() if len(waiting) else False
-    return UNCLEAR if short or g["budget"].isna().any() else NOT
+    return INCONCLUSIVE if short or g["budget"].isna().any() else NOT_REPRODUCED
 
 
 @rule("P2-depth", by=("L_depth",))
@@ -257,7 +257,7 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     note = ("parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()) + "; median T2/T1 by L: "
             + ", ".join(f"L={L} {fmt(r)}" for L, r in ratio.items()))
     n_seeds = stats.n_seeds(d)
-    verdict = stats.resolve(lambda v: NOT if v[1] == v[2] == NOT else stats.combine(*v), *parts.values())
+    verdict = stats.resolve(lambda v: NOT_REPRODUCED if v[1] == v[2] == NOT_REPRODUCED else stats.combine(*v), *parts.values())
     return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra={"parts": parts, "ratio": ratio})
 
 
@@ -296,7 +296,7 @@ def select_rule(df: pd.DataFrame, min_rho: float = 0.3, expected: dict | None = 
         g = used[used["problem"] == prob]
         rho = _rho(g) if len(g) else float("nan")
         rhos[prob] = rho
-        parts[prob] = UNCLEAR if not math.isfinite(rho) else (REPRODUCED if sign * rho >= min_rho else NOT)
+        parts[prob] = INCONCLUSIVE if not math.isfinite(rho) else (REPRODUCED if sign * rho >= min_rho else NOT_REPRODUCED)
     value = "; ".join(f"{p}: Spearman rho(tau, T2) {fmt(r, 2)}" for p, r in rhos.items())
     note = (f"members left out as unrecoverable: {int((~d['recoverable']).sum())}; settings left out: "
             + (", ".join(f"{p} tau {sorted(float(t) for t in v)}" for p, v in dropped.items()) or "none")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt, km_median
+from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt, km_median
 from ..rules import min_members, no_divergence
 from ..rules import outcomes, rule
 
@@ -109,13 +109,13 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     if n_fin < 2 or not in_band or not len(high):
         why = ("fewer than 2 alphas finish within the budget" if n_fin < 2 else
                f"no alpha of the grid in {band}" if not in_band else f"no alpha >= {high_alpha:g} in the grid")
-        return Verdict(UNCLEAR, f"peak alpha {fmt(peak)}", n_seeds=stats.n_seeds(d), note=f"{why}; {note}", extra=extra)
+        return Verdict(INCONCLUSIVE, f"peak alpha {fmt(peak)}", n_seeds=stats.n_seeds(d), note=f"{why}; {note}", extra=extra)
     lo, hi = _peak_ci(groups, alphas, n_boot)
     peak_v = band_verdict(lo, hi, band[0], band[1], log=False)
     peak_delay = float(med[alphas == peak][0])
     checks = {a: _high_alpha(groups[a], peak_delay, tiny) for a in high}
     oks = [ok for ok, _ in checks.values() if ok is not None]
-    high_v = UNCLEAR if not oks else REPRODUCED if all(oks) else NOT if not any(oks) else PARTIAL
+    high_v = INCONCLUSIVE if not oks else REPRODUCED if all(oks) else NOT_REPRODUCED if not any(oks) else PARTIALLY_REPRODUCED
     v = stats.all_of(peak_v, high_v)
     below = alphas[alphas < peak]
     edge = bool(len(below)) and not np.isfinite(med[alphas < peak]).any()   # only unfinished alphas below
@@ -133,37 +133,37 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
 def _mlp_part(g: pd.DataFrame, room: float) -> tuple[str, str]:
     """The no-weight-decay MLP's part (see `arch_rule`): three outcomes, told apart."""
     if g.empty:
-        return UNCLEAR, "no MLP member"
+        return INCONCLUSIVE, "no MLP member"
     c = g["outcome"].value_counts()
     n_grok, n_nd, n_ng = (int(c.get(k, 0)) for k in ("grokked", "no delay", "not generalised"))
     if n_grok >= len(g) / 2:
-        return NOT, f"groks with delay ({counts(g)})"
+        return NOT_REPRODUCED, f"groks with delay ({counts(g)})"
     if n_nd + n_ng == 0:
-        return UNCLEAR, f"never memorised ({counts(g)})"
+        return INCONCLUSIVE, f"never memorised ({counts(g)})"
     if n_nd >= n_ng:
         return REPRODUCED, f"train and test rise together ({counts(g)})"
     t_tr = float(np.nanmedian(g["t_train"].to_numpy(float)))
     if not float(g["budget"].min()) >= room * t_tr:
-        return UNCLEAR, f"memorised, not generalised, but the budget is below {room:g} x T_train ({counts(g)})"
-    return PARTIAL, f"no grokking, but test never rises with train: memorised, never generalised ({counts(g)})"
+        return INCONCLUSIVE, f"memorised, not generalised, but the budget is below {room:g} x T_train ({counts(g)})"
+    return PARTIALLY_REPRODUCED, f"no grokking, but test never rises with train: memorised, never generalised ({counts(g)})"
 
 
 def _lstm_part(g: pd.DataFrame, plateau: float) -> tuple[str, str]:
     """The no-weight-decay LSTM's part (see `arch_rule`)."""
     if g.empty:
-        return UNCLEAR, "no LSTM member"
+        return INCONCLUSIVE, "no LSTM member"
     mem = np.isfinite(g["t_train"].to_numpy(float))
     acc = ""
     if "final_train_acc" in g:
         acc = f", final train {fmt(g['final_train_acc'].median())}, test {fmt(g['final_test_acc'].median())}"
     if mem.sum() >= len(g) / 2:
-        return NOT, f"memorises: {int(mem.sum())}/{len(g)} reach 99% train{acc}"
+        return NOT_REPRODUCED, f"memorises: {int(mem.sum())}/{len(g)} reach 99% train{acc}"
     gain = g.loc[~mem, "train_acc_gain"].to_numpy(float) if "train_acc_gain" in g else np.array([np.nan])
     gain_s = f"; train accuracy gain over the last quarter {fmt(np.nanmedian(gain)) if np.isfinite(gain).any() else 'n/a'}"
     if not np.isfinite(gain).any():
-        return UNCLEAR, f"{int(mem.sum())}/{len(g)} memorised{acc}; whether train accuracy had stopped rising is unknown"
+        return INCONCLUSIVE, f"{int(mem.sum())}/{len(g)} memorised{acc}; whether train accuracy had stopped rising is unknown"
     if np.nanmedian(gain) >= plateau:
-        return UNCLEAR, f"{int(mem.sum())}/{len(g)} memorised{acc}{gain_s}: still learning at the budget"
+        return INCONCLUSIVE, f"{int(mem.sum())}/{len(g)} memorised{acc}{gain_s}: still learning at the budget"
     return REPRODUCED, f"never memorises: {int(mem.sum())}/{len(g)} memorised, train accuracy on a plateau{acc}{gain_s}"
 
 
@@ -219,7 +219,7 @@ def _win(d: pd.DataFrame, margin: float, n_boot: int):
     ours = [o for o in point if o.startswith("AdamW")]
     others = [o for o in point if not o.startswith("AdamW")]
     if not ours or not others:
-        return UNCLEAR, float("nan"), float("nan"), float("nan"), ""
+        return INCONCLUSIVE, float("nan"), float("nan"), float("nan"), ""
     rival = max(others, key=point.get)
     diff = max(point[o] for o in ours) - point[rival]
     draws = np.max([boots[o] for o in ours], 0) - np.max([boots[o] for o in others], 0)
@@ -227,11 +227,11 @@ def _win(d: pd.DataFrame, margin: float, n_boot: int):
     if lo > margin:
         v = REPRODUCED
     elif hi < -margin:
-        v = NOT
+        v = NOT_REPRODUCED
     elif -margin <= lo and hi <= margin:
-        v = PARTIAL   # a tie within the margin: not a win
+        v = PARTIALLY_REPRODUCED   # a tie within the margin: not a win
     else:
-        v = UNCLEAR   # the CI reaches past a margin edge: cannot tell a win from a tie
+        v = INCONCLUSIVE   # the CI reaches past a margin edge: cannot tell a win from a tie
     return v, diff, lo, hi, rival
 
 
@@ -255,11 +255,11 @@ def optimizer_rule(df: pd.DataFrame, margin: float = 0.02, t_train_max: float = 
     win, diff, lo, hi, rival = _win(d, margin, n_boot)
     top = float(d.groupby(["optimizer", "frac"])["best_test_acc"].mean().max()) if len(d) else float("nan")
     if not top >= generalised:
-        win = UNCLEAR
+        win = INCONCLUSIVE
     t_tr = d.assign(t=d["t_train"].fillna(np.inf)).groupby(["optimizer", "frac"])["t"].median()
     slow = [f"{o} @ {fmt(a)}" for (o, a), t in t_tr.items() if not t <= t_train_max]
     fast = 1 - len(slow) / max(len(t_tr), 1)
-    speed = REPRODUCED if not slow else PARTIAL if fast >= 0.5 else NOT
+    speed = REPRODUCED if not slow else PARTIALLY_REPRODUCED if fast >= 0.5 else NOT_REPRODUCED
     v = combine(win, speed)
     value = f"best AdamW - best other ({rival}): {fmt(diff)}; {len(t_tr) - len(slow)}/{len(t_tr)} groups memorise by {fmt_steps(t_train_max)}"
     note = (f"AdamW best: {win} (CI {fmt(lo)} to {fmt(hi)}, margin +-{fmt(margin)}; top group best test "

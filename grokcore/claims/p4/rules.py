@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..rules import NOT, PARTIAL, REPRODUCED, UNCLEAR, Verdict, band_verdict, combine, counts, fmt
+from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt
 from .. import stats
 from ..rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
 from ...core.images import TRAIN_POOL
@@ -100,19 +100,19 @@ def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[st
     extra = {"km_median": med, "n_rose": rose}
     text = ", ".join(f"depth {k} {fmt(med[k])} ({rose[k]}/{len(per[k])} rose)" for k in depths)
     if any(2 * rose[k] <= len(per[k]) for k in depths):  # a median the data cannot show
-        return UNCLEAR, text, extra
+        return INCONCLUSIVE, text, extra
     lo, hi = _ratio_ci(per[depths[-1]], per[depths[0]], n_boot)
     extra["ratio_ci"] = (lo, hi)
     text += f"; depth {depths[-1]}/{depths[0]} CI [{fmt(lo)}, {fmt(hi)}]"
     floor = {k: _km_floor(per[k]) for k in depths}
     ordered = all(med[a] < floor[b] for a, b in zip(depths, depths[1:]))  # known to increase, not assumed
     if not (math.isfinite(lo) or math.isfinite(hi)):
-        return UNCLEAR, text, extra
+        return INCONCLUSIVE, text, extra
     if hi <= 1:
-        return NOT, text, extra
+        return NOT_REPRODUCED, text, extra
     if lo > 1:
-        return (REPRODUCED if ordered else PARTIAL), text, extra
-    return UNCLEAR, text, extra
+        return (REPRODUCED if ordered else PARTIALLY_REPRODUCED), text, extra
+    return INCONCLUSIVE, text, extra
 
 
 @rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence,))
@@ -136,7 +136,7 @@ def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
     depths = sorted(d["depth"].unique())
     n_seeds = stats.n_seeds(d)
     if len(depths) < 2:
-        return Verdict(UNCLEAR, f"one depth ({depths[0] if depths else 'none'})", n_seeds=n_seeds,
+        return Verdict(INCONCLUSIVE, f"one depth ({depths[0] if depths else 'none'})", n_seeds=n_seeds,
                        note="needs two depths or more")
     parts = {c: _rise_part(d, col, depths, n_boot) for c, col in RISES.items()}
     o = rise_outcomes(d)
@@ -178,14 +178,14 @@ def multistage_rule(df: pd.DataFrame) -> Verdict:
     n_seeds = stats.n_seeds(_largest_n(df))
     extra = {"two_stage": two, "memorised": mem}
     if len(depths) < 2 or min(mem.values()) == 0 or not (d["n_surges"] >= 1).any():
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
                        note="a depth never memorised, or no member has a surge after memorisation")
-    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
-    shallow = {True: NOT, False: REPRODUCED, None: UNCLEAR}[stats.share_at_least(two[depths[0]], mem[depths[0]],
+    tri = {True: REPRODUCED, False: NOT_REPRODUCED, None: INCONCLUSIVE}
+    shallow = {True: NOT_REPRODUCED, False: REPRODUCED, None: INCONCLUSIVE}[stats.share_at_least(two[depths[0]], mem[depths[0]],
                                                                                  MAJORITY)]
     deep = [tri[stats.share_at_least(two[k], mem[k], MAJORITY)] for k in depths[1:]]
     v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else
-                      NOT if all(x == NOT for x in p[1:]) else PARTIAL, shallow, *deep)
+                      NOT_REPRODUCED if all(x == NOT_REPRODUCED for x in p[1:]) else PARTIALLY_REPRODUCED, shallow, *deep)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
                    note="two-stage = two test jumps of >= 10 points after memorisation separated by a plateau")
 
@@ -220,7 +220,7 @@ def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdic
     n_seeds = stats.n_seeds(df)
     extra = {"coincide": hit, "risers": n, "share": hit / n if n else math.nan}
     if n < 2:
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
                        note="fewer than 2 members rose by 10 points after memorisation")
     v = stats.share_band(hit, n, *COINCIDE_BAND)
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
@@ -258,9 +258,9 @@ def tunnel_rule(df: pd.DataFrame, paper: dict | None = None, tol: float = 1.0) -
     n_seeds = stats.n_seeds(df)
     extra = {"median": vals, "ci": cis, "paper": {k: paper[k] for k in depths}}
     if len(depths) < 2:
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra, note="fewer than two of the paper's depths")
     if all(vals[k] == 0 for k in depths):  # a band around the paper's 1 layer holds 0: not a tunnel
-        return Verdict(NOT, value, n_seeds=n_seeds, extra=extra, note="no tunnel forms at any depth")
+        return Verdict(NOT_REPRODUCED, value, n_seeds=n_seeds, extra=extra, note="no tunnel forms at any depth")
     return Verdict(combine(*parts), value, n_seeds=n_seeds, extra=extra,
                    note=f"band: paper length +- {tol:g} layers; per depth: " + ", ".join(
                        f"{k}: {p}" for k, p in zip(depths, parts)))
@@ -298,16 +298,16 @@ def wd_rule(df: pd.DataFrame) -> Verdict:
     extra = {"match": {f"N={n} wd={fmt(g)}": ok for (n, g), ok in cells.items()}}
     empty = any(not ((d["n_train"] == n) & np.isclose(d["wd"], g)).any() for n, g in cells)
     if len(gammas) != 3 or empty or not (d["n_surges"] >= 1).any():
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
                        note="needs three gammas, a memorised member per cell and at least one surge")
     keys = list(cells)
-    tri = {True: REPRODUCED, False: NOT, None: UNCLEAR}
+    tri = {True: REPRODUCED, False: NOT_REPRODUCED, None: INCONCLUSIVE}
 
     def verdict_of(p):
         ok = {k: x == REPRODUCED for k, x in zip(keys, p)}
         mid = [ok[k] for k in keys if k[1] == gammas[1]]
         other = [ok[k] for k in keys if k[1] != gammas[1]]
-        return REPRODUCED if all(ok.values()) else PARTIAL if all(mid) and any(other) else NOT
+        return REPRODUCED if all(ok.values()) else PARTIALLY_REPRODUCED if all(mid) and any(other) else NOT_REPRODUCED
     v = stats.resolve(verdict_of, *(tri[cells[k]] for k in keys))
     return Verdict(v, value, n_seeds=n_seeds, extra=extra, note="classes by surges after memorisation")
 
@@ -337,24 +337,24 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
     d = memorised(df)
     n_seeds = stats.n_seeds(df)
     if len(ns) < 2:
-        return Verdict(UNCLEAR, f"one N ({ns[0] if ns else 'none'})", n_seeds=n_seeds,
+        return Verdict(INCONCLUSIVE, f"one N ({ns[0] if ns else 'none'})", n_seeds=n_seeds,
                        note="needs curves at more than one N")
     a, b = d[d["n_train"] == ns[0]], d[d["n_train"] == ns[-1]]
     if min(len(a), len(b)) < 2:
-        return Verdict(UNCLEAR, "fewer than 2 memorised members at an N", n_seeds=n_seeds)
+        return Verdict(INCONCLUSIVE, "fewer than 2 memorised members at an N", n_seeds=n_seeds)
     s = {q: _separation(a[q], b[q]) for q in ("norm_mean", "rank_mean", "final_test_acc")}
     value = (f"N={ns[0]} vs {ns[-1]}: separation of rank {fmt(s['rank_mean'])}, norm {fmt(s['norm_mean'])}, "
              f"test accuracy {fmt(s['final_test_acc'])} (> 0: seed ranges disjoint)")
     extra = {"separation": s}
     if s["final_test_acc"] <= 0:
-        return Verdict(UNCLEAR, value, n_seeds=n_seeds, extra=extra,
+        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
                        note="final test accuracy does not separate the two N: nothing for an indicator to predict")
     rank_sep, norm_sep = s["rank_mean"] > 0, s["norm_mean"] > 0
     if rank_sep and not norm_sep:
         v = REPRODUCED
     elif rank_sep and s["rank_mean"] > s["norm_mean"]:
-        v = PARTIAL
+        v = PARTIALLY_REPRODUCED
     else:
-        v = NOT
+        v = NOT_REPRODUCED
     return Verdict(v, value, n_seeds=n_seeds, extra=extra,
                    note="curves summarised by their step averages; separation from seed ranges")
