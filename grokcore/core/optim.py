@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import torch
 
-def _view(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    return v.view((-1,) + (1,) * (p.dim() - 1))  # (E,) -> (E, 1, ..., 1)
+def per_member(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """A per-member value (E,) shaped to broadcast against a stacked parameter p: (E, 1, ..., 1)."""
+    return v.view((-1,) + (1,) * (p.dim() - 1))
 
 
 def _adam_step(opt, state, p, g, lr_v):
@@ -77,7 +78,7 @@ class EnsembleOptimizer:
             if p.grad is None:
                 continue
             g = p.grad if clean else p.grad.nan_to_num_(0.0, 0.0, 0.0)
-            self.update(self, state, p, g, _view(lr, p), _view(self.wd, p))
+            self.update(self, state, p, g, per_member(lr, p), per_member(self.wd, p))
 
 
 def clip_grad_norms(params, max_norm: float) -> torch.Tensor:
@@ -89,5 +90,5 @@ def clip_grad_norms(params, max_norm: float) -> torch.Tensor:
     if max_norm > 0:
         coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
         for g in grads:
-            g.mul_(_view(coef, g))
+            g.mul_(per_member(coef, g))
     return norms

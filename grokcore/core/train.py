@@ -24,7 +24,7 @@ from .env import VERSION, lock_hash
 from .metrics import eval_steps, feature_rank, grok_times, param_norms, penalty
 from .models import build_model
 from . import retire
-from .optim import EnsembleOptimizer, clip_grad_norms
+from .optim import EnsembleOptimizer, clip_grad_norms, per_member
 from .tasks import make_data
 
 CURVES = ("train_loss", "train_acc", "test_loss", "test_acc", "l2_norm", "rms", "l1_norm", "nuclear_norm")
@@ -212,7 +212,7 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
         if cfg.weight_noise:
             with torch.no_grad():
                 for p in params:
-                    p.add_(torch.where(_col(alive, p), param_noise.like(p) * cfg.weight_noise, 0.0))
+                    p.add_(torch.where(per_member(alive, p), param_noise.like(p) * cfg.weight_noise, 0.0))
         if step == schedule[next_eval]:
             next_eval += 1
             row = record(step)
@@ -249,10 +249,6 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
         dims = ("member",) + tuple(f"{name}_{i}" for i in range(values.ndim - 1))
         ds[f"param_{name}"] = (dims, values)
     return ds
-
-
-def _col(v, p):
-    return v.view((-1,) + (1,) * (p.dim() - 1))
 
 
 def model_from_dataset(ds: xr.Dataset, device: str = "cpu"):
