@@ -50,6 +50,15 @@ def per_member_loss(logits: torch.Tensor, y: torch.Tensor, kind: str, dtype) -> 
     return (logits - target).pow(2).mean((1, 2))  # nn.MSELoss's mean over N x C, per member
 
 
+# Salts added to a member's seed for its own random streams, so the streams of one member differ
+# from each other and from its initialisation (seeded by the seed itself). Fixed: results depend on them.
+BATCH_SALT = 1_000_003         # minibatch permutations (Batcher)
+UPDATE_NOISE_SALT = 2_000_003  # Gaussian noise added to every gradient (cfg.update_noise)
+WEIGHT_NOISE_SALT = 3_000_017  # Gaussian noise added to every weight after an update (cfg.weight_noise)
+EVAL_BUDGET = 2 ** 24          # evaluation chunk: about this many activations (E x chunk x width) at a time
+MIN_EVAL_CHUNK = 256
+
+
 class MemberNoise:
     """Gaussian noise for the optimizer variants (update and weight noise), drawn per member from
     the member's own generator (seeded by its seed and `salt`), so a seed's run does not depend
@@ -80,7 +89,7 @@ class Batcher:
         self.N = data.train_size()
         self.full = batch_size <= 0 or batch_size >= self.N
         if not self.full:
-            self.gens = [torch.Generator().manual_seed(1_000_003 + int(m["seed"])) for m in members]
+            self.gens = [torch.Generator().manual_seed(BATCH_SALT + int(m["seed"])) for m in members]
             self.per_epoch = -(-self.N // batch_size)
             self.rows = torch.arange(len(members), device=device)[:, None]
 
@@ -148,11 +157,11 @@ def train(cfg: RunConfig, device: str = "auto", progress: bool = True) -> xr.Dat
     use = tuple(bool((coef[k] > 0).any()) for k in ("l1", "l2", "nuclear"))
     loss_dtype = getattr(torch, cfg.loss_dtype)
     batcher = Batcher(data, members, cfg.batch_size, dev)
-    grad_noise = MemberNoise(members, 2_000_003, dev) if cfg.update_noise else None
-    param_noise = MemberNoise(members, 3_000_017, dev) if cfg.weight_noise else None
+    grad_noise = MemberNoise(members, UPDATE_NOISE_SALT, dev) if cfg.update_noise else None
+    param_noise = MemberNoise(members, WEIGHT_NOISE_SALT, dev) if cfg.weight_noise else None
     schedule = eval_steps(cfg.steps, cfg.eval_every, cfg.eval_log_points)
     width = max(cfg.width, cfg.d_mlp if cfg.model == "transformer" else 0, 1)
-    chunk = max(256, int(2 ** 24 // (E * width * (3 if cfg.model == "transformer" else 1))))
+    chunk = max(MIN_EVAL_CHUNK, int(EVAL_BUDGET // (E * width * (3 if cfg.model == "transformer" else 1))))
     alive = torch.ones(E, dtype=torch.bool, device=dev)  # over the members still in the ensemble
     active = np.arange(E)  # their positions in `members`; retired members leave both
     records, ranks, steps_done = [], [], []
