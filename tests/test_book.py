@@ -92,7 +92,7 @@ def test_pruned_toc_keeps_only_existing_pages_and_drops_empty_parts(root):
     toc = bs.pruned_toc(root)
     pages = bs.toc_pages(toc)
     assert pages == ["book/intro", "book/papers", "book/reproducing", "book/references"]  # nothing executed yet
-    assert [p["caption"] for p in toc["parts"]] == ["Reproducing this book", "References"]
+    assert [p["caption"] for p in toc["parts"]] == ["Introduction", "Reproducing this book", "References"]
     chapters = root / "book" / "chapters"
     chapters.mkdir()
     (chapters / "intro_grokking.ipynb").write_text("{}")
