@@ -33,6 +33,14 @@ def test_p1_canonical_reproduced_when_seed0_groks_in_the_windows():
     assert p1.canonical_rule(df, paper_setting=True).verdict == REPRODUCED
 
 
+def test_p1_canonical_judges_the_replications_seed():
+    """Under a seed offset the canonical run's seed is 0 + K: the rule reads the table's lowest seed."""
+    df = members([(1500.0, 33500.0)], budget=400_000).assign(seed=100)
+    v = p1.canonical_rule(df, paper_setting=True)
+    assert v.verdict == REPRODUCED and v.extra["seed"] == 100
+    assert p1.canonical_rule(df, seed=0, paper_setting=True).our_value == "not run"
+
+
 def test_p1_canonical_not_reproduced_when_seed0_does_not_grok():
     assert p1.canonical_rule(members([(1500.0, 1600.0)], budget=400_000), paper_setting=True).verdict == NOT_REPRODUCED
     assert p1.canonical_rule(members([(1500.0, NAN)], budget=400_000), paper_setting=True).verdict == NOT_REPRODUCED
