@@ -126,3 +126,24 @@ def test_retire_default_leaves_the_config_hash_unchanged():
     assert RunConfig.from_json(cfg.replace(retire="grokked").canonical_json()).retire == "grokked"
     assert RunConfig.from_json(cfg.canonical_json()) == cfg
     assert cfg.hash() == "aac01e24382af62b"  # the hash before the field existed (issue 36)
+
+
+def test_retire_savings_counts_the_steps_after_each_members_window():
+    """benchmarks/retire_savings.py: a grokked member saves the steps after its window, a diverged
+    one those after its loss went non-finite, the rest nothing."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    import xarray as xr
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "retire_savings.py"
+    spec = importlib.util.spec_from_file_location("retire_savings", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    steps = np.arange(0, 1001, 100)
+    loss = np.ones((3, len(steps)))
+    loss[2, 4:] = np.nan                                   # diverged at step 400
+    ds = xr.Dataset({"train_loss": (("member", "step"), loss),
+                     "t_grok": (("member",), np.array([200.0, np.nan, np.nan]))},
+                    coords={"step": steps}, attrs={"config": json.dumps({"stop_margin": 0.5})})
+    assert mod.savings(ds) == (3000, (1000 - 300) + 0 + (1000 - 400))
