@@ -18,7 +18,8 @@ def test_fraction_builders_give_the_stored_configs():
     base = p3.transformer(p=P["p"], width=P["width"], d_mlp=P["d_mlp"], lr=P["lr"], steps=P["steps"],
                           eval_every=P["eval_every"], split="per_seed", seeds=tuple(range(P["n_seeds"])))
     cfgs = p3.fraction_configs(**pick(P, p3.fraction_configs))
-    assert hashes(cfgs) == hashes([base.replace(frac=a) for a in P["fracs"]])
+    # the sweep retires members once they grokked (issue 36): the same runs, trained faster
+    assert hashes(cfgs) == hashes([base.replace(frac=a, retire="grokked") for a in P["fracs"]])
     assert list(cfgs) == [f"frac_{a:g}" for a in P["fracs"]]
     ref = p3.transformer(p=P["ref_p"], frac=P["ref_frac"], steps=300, eval_every=min(P["eval_every"], 300),
                          split="per_seed", seeds=(0, 1))
