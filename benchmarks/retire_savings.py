@@ -1,16 +1,16 @@
 """How much training `RunConfig.retire='grokked'` would save on the book's own runs, exactly.
 
 Retirement leaves every member's trajectory unchanged (tests/test_retire.py), so the steps a
-member would not train are known from a run made without it: a member that grokked retires at the
-first evaluation after T_grok * (1 + stop_margin), a diverged one at the evaluation where its loss
-turned non-finite; the ensemble still ends with its last member. This script reads the datasets a
+member would not train are known from a run made without it: at each evaluation the trainer's own
+condition (`core.retire.grokked`) is asked which members are done, from the step at which train
+and test accuracy first both reached the threshold (the trainer's `grokked_at`) and whether the
+loss is still finite; the ensemble still ends with its last member. This script reads the datasets a
 built book published (book/chapters/data/*.nc) and prints, per chapter, the member-steps trained
 and the share retirement would remove. Member-steps are machine-independent; wall time falls by
 less, since an ensemble step has a cost that does not scale with its members.
 
 usage: python benchmarks/retire_savings.py [BOOK_ROOT]
 """
-import json
 import sys
 from pathlib import Path
 
@@ -18,30 +18,27 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
+from grokcore.core import retire
+from grokcore.core.config import RunConfig
+
 
 def savings(ds: xr.Dataset) -> tuple[int, int]:
-    """(member-steps trained, member-steps retirement would save) of one run (an RNN/linear
-    problem without the grokking fields gives (0, 0))."""
-    if "t_grok" not in ds or "step" not in ds.dims or "train_loss" not in ds:
+    """(member-steps trained, member-steps retirement would save) of one run ((0, 0) for a
+    linear problem, which has no accuracy curves)."""
+    if "train_acc" not in ds or "test_acc" not in ds:
         return 0, 0
-    cfg = json.loads(ds.attrs["config"])
+    cfg = RunConfig.from_json(ds.attrs["config"])
     steps = ds["step"].values
     end = float(steps[-1])
-    margin = float(cfg.get("stop_margin", 0.0))
-    loss = ds["train_loss"].values
-    saved = 0.0
-    for m in range(ds.sizes["member"]):
-        tg = float(ds["t_grok"].values[m])
-        dead = np.flatnonzero(~np.isfinite(loss[m]))
-        if np.isfinite(tg):
-            after = steps[steps >= tg * (1 + margin)]
-            retire = float(after[0]) if len(after) else end
-        elif len(dead):
-            retire = float(steps[dead[0]])
-        else:
-            retire = end
-        saved += end - retire
-    return int(end * ds.sizes["member"]), int(saved)
+    both = (ds["train_acc"].values >= cfg.threshold) & (ds["test_acc"].values >= cfg.threshold)  # (E, steps)
+    grokked_at = np.where(both.any(1), steps[both.argmax(1)], np.nan).astype(float)
+    finite = np.isfinite(ds["train_loss"].values)
+    retired_at = np.full(len(both), end)
+    pending = np.ones(len(both), bool)
+    for j, step in enumerate(steps):
+        done = pending & retire.grokked(cfg, step, grokked_at, finite[:, j])
+        retired_at[done], pending = step, pending & ~done
+    return int(end * len(both)), int((end - retired_at).sum())
 
 
 def main(root: Path):

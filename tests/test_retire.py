@@ -132,7 +132,6 @@ def test_retire_savings_counts_the_steps_after_each_members_window():
     """benchmarks/retire_savings.py: a grokked member saves the steps after its window, a diverged
     one those after its loss went non-finite, the rest nothing."""
     import importlib.util
-    import json
     from pathlib import Path
 
     import xarray as xr
@@ -143,7 +142,10 @@ def test_retire_savings_counts_the_steps_after_each_members_window():
     steps = np.arange(0, 1001, 100)
     loss = np.ones((3, len(steps)))
     loss[2, 4:] = np.nan                                   # diverged at step 400
-    ds = xr.Dataset({"train_loss": (("member", "step"), loss),
-                     "t_grok": (("member",), np.array([200.0, np.nan, np.nan]))},
-                    coords={"step": steps}, attrs={"config": json.dumps({"stop_margin": 0.5})})
+    acc = np.full((3, len(steps)), 0.5)
+    acc[0, 2:] = 1.0                                       # member 0: both accuracies >= 0.99 from step 200
+    acc[2, 4:] = np.nan
+    curves = {k: (("member", "step"), v) for k, v in (("train_loss", loss), ("train_acc", acc), ("test_acc", acc))}
+    ds = xr.Dataset(curves, coords={"step": steps},
+                    attrs={"config": RunConfig(stop_margin=0.5).canonical_json()})
     assert mod.savings(ds) == (3000, (1000 - 300) + 0 + (1000 - 400))
