@@ -167,34 +167,65 @@ def test_p2_depth_inconclusive_when_a_depth_never_memorises():
 
 
 # ------------------------------------------------------------------------------ P2-select
-def select_table(mc_sign, cs_sign, taus=(0.0, 0.5, 1.0), seeds=3, budget=20_000):
+def select_members(mc_sign, cs_sign, taus=(0.0, 0.25, 0.5, 0.75, 1.0), seeds=5, budget=20_000, noise=0.15):
+    """A member table as `p2.selection_table` gives it: T2 (`t_select`) grows with tau by `sign`,
+    with per-member noise, so each instance's rho is near sign's direction but not exactly."""
+    rng = np.random.default_rng(1)
     rows = []
     for prob, sign in (("matrix completion", mc_sign), ("compressed sensing", cs_sign)):
-        for t in taus:
-            for s in range(seeds):
-                rows.append({"problem": prob, "N": 40, "tau": t, "seed": s, "t_train": 100.0,
-                             "t_grok": 5000.0 * (1 + sign * t) + 10 * s, "budget": budget, "dnf": ""})
+        for s in range(seeds):
+            for t in taus:
+                rows.append({"problem": prob, "N": 70, "tau": t, "seed": s, "recoverable": True, "budget": budget,
+                             "t_select": 5000.0 * (1 + sign * t) * np.exp(noise * rng.standard_normal())})
     return pd.DataFrame(rows)
 
 
 def test_p2_select_reproduced_with_the_predicted_directions():
-    assert judge("P2-select", select_table(-0.8, +0.8))["verdict"] == REPRODUCED
+    row = judge("P2-select", p2.selection_instances(select_members(-0.8, +0.8)))
+    assert row["verdict"] == REPRODUCED and row["extra"]["instances"]["matrix completion"] == 5
+    lo, hi = row["extra"]["ci"]["matrix completion"]
+    assert lo <= row["extra"]["rho"]["matrix completion"] <= hi < 0
 
 
 def test_p2_select_not_reproduced_when_directions_are_reversed():
-    assert judge("P2-select", select_table(+0.8, -0.8))["verdict"] == NOT_REPRODUCED
+    row = judge("P2-select", p2.selection_instances(select_members(+0.8, -0.8)))
+    assert row["verdict"] == NOT_REPRODUCED
 
 
-def test_p2_select_leaves_out_settings_that_cannot_recover():
-    # compressed sensing at tau = 1 cannot recover: marked unrecoverable and never reaching T2.
-    # Counted, it would give the predicted rho > 0 by construction; left out, the flat rest is not reproduced.
-    df = select_table(-0.8, 0.0)
+def test_p2_select_partially_when_one_problem_goes_the_other_way():
+    row = judge("P2-select", p2.selection_instances(select_members(-0.8, -0.3)))
+    assert row["extra"]["parts"]["compressed sensing"] == NOT_REPRODUCED and row["verdict"] == PARTIALLY_REPRODUCED
+
+
+def test_p2_select_inconclusive_with_too_few_instances():
+    row = judge("P2-select", p2.selection_instances(select_members(-0.8, +0.8, seeds=2)))
+    assert row["verdict"] == INCONCLUSIVE
+
+
+def test_p2_select_ranks_never_generalised_members_slowest():
+    # matrix completion at tau = 0 never generalises (t_select = budget + 1): still the slowest, rho < 0
+    df = select_members(0.0, +0.8, noise=0.3)
+    slow = (df.problem == "matrix completion") & (df.tau == 0.0)
+    df.loc[slow, "t_select"] = df.budget + 1
+    row = judge("P2-select", p2.selection_instances(df))
+    assert row["extra"]["parts"]["matrix completion"] != REPRODUCED or row["extra"]["rho"]["matrix completion"] < 0
+    assert row["extra"]["n_never"] == 5
+
+
+def test_p2_select_leaves_out_members_and_settings_that_cannot_recover():
+    # compressed sensing at tau = 1 cannot recover (every instance): the setting is left out whole;
+    # counted, its members (never generalised) would give the predicted rho > 0 by construction.
+    df = select_members(-0.8, -0.3)
     cs1 = (df.problem == "compressed sensing") & (df.tau == 1.0)
     df["recoverable"] = ~cs1
-    df.loc[cs1, "t_grok"] = NAN
-    row = judge("P2-select", df)
-    assert row["verdict"] == PARTIALLY_REPRODUCED and row["extra"]["parts"]["compressed sensing"] == NOT_REPRODUCED
-    assert row["extra"]["n_unrecoverable"] == 3
+    df.loc[cs1, "t_select"] = df.budget + 1
+    # one matrix member whose instance has a row seen fewer than rank times: left out and counted
+    df.loc[(df.problem == "matrix completion") & (df.seed == 0) & (df.tau == 0.5), "recoverable"] = False
+    inst = p2.selection_instances(df)
+    row = judge("P2-select", inst)
+    assert row["extra"]["parts"]["compressed sensing"] == NOT_REPRODUCED
+    assert row["extra"]["n_unrecoverable"] == 6 and row["extra"]["n_settings_left_out"] == 5
+    assert inst.loc[(inst.problem == "matrix completion") & (inst.seed == 0), "n_tau"].item() == 4
 
 
 def test_p2_scaling_slope_ci_matches_a_plain_refit_per_resample():

@@ -119,6 +119,41 @@ def test_plateau_t_grok_is_the_first_step_within_five_percent_of_the_final_error
     assert t[0] == 20 and np.isnan(t[1]) and t[2] == 30
 
 
+def test_plateau_steps_follow_the_authors_rule():
+    steps = [0, 10, 20, 30, 40, 50, 60]
+    err = np.array([[1.0, 0.5, 0.104, 0.2, 0.101, 0.1, 0.1],     # a single record inside does not count: a pair
+                    [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4],          # still falling: final checkpoint, censored
+                    [1.0, 0.3, 0.02, 0.0205, 0.02, 0.02, 0.02]])   # settles early
+    t, settled = L.plateau_steps(steps, err)
+    assert list(t) == [40, 60, 20] and list(settled) == [False, False, True]
+    # a plateau entered before the last three records is settled
+    t, settled = L.plateau_steps(steps + [70, 80], np.c_[err, err[:, -1:], err[:, -1:]])
+    assert t[0] == 40 and settled[0]
+
+
+def test_matrix_instance_with_a_row_seen_fewer_than_rank_times_is_flagged():
+    mask = np.ones((10, 10))
+    assert L.completable(mask.ravel(), 10, 10, 2)
+    mask[3, :] = 0
+    mask[3, 7] = 1                                  # row 3 observed once, rank 2: cannot be completed
+    assert not L.completable(mask.ravel(), 10, 10, 2)
+    rows, cols = L.observed_counts(mask.ravel(), 10, 10)
+    assert rows[3] == 1 and cols.min() == 9
+    # recoverable() applies it to each matrix member: at N = 20 of 100 some row or column is short
+    cfg = L.LinearConfig(problem="matrix", reg="nuclear", N=(20, 100), seeds=(0, 1))
+    ok = L.recoverable(cfg)
+    assert list(ok) == [L.completable(L._instance(cfg, m)[0], 10, 10, 2) for m in cfg.members()]
+    assert not ok[[m["N"] == 20 for m in cfg.members()]].any() and ok[[m["N"] == 100 for m in cfg.members()]].all()
+
+
+def test_normalize_scales_w_star_to_the_authors_norm_and_keeps_old_hashes():
+    cfg = L.LinearConfig(problem="matrix", reg="nuclear", N=70)
+    assert "normalize" not in cfg.canonical_json()          # stored results keep their hash
+    _, w, _ = L._instance(cfg.replace(normalize=True), cfg.members()[0])
+    assert np.linalg.norm(w) == pytest.approx(10.0)
+    assert cfg.replace(normalize=True).hash() != cfg.hash()
+
+
 def test_numpy_loop_matches_the_torch_loop():
     """The CPU path (NumPy) and the PyTorch path compute the same updates: curves and t_train/t_grok agree.
     The nuclear-norm subgradient U V^T is not unique where singular values repeat (the +-init sign

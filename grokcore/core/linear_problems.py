@@ -51,6 +51,9 @@ LINEAR_MEMBER_FIELDS = ("lr", "beta", "init_scale", "N", "tau")
 PROBLEMS = ("sparse", "matrix")
 SCALINGS = ("authors", "unit")
 REGULARIZERS = ("l1", "l2", "nuclear", "none")
+# Fields added after results were stored: they join the hash only when set away from these
+# defaults, so every earlier config keeps its hash (and its stored results).
+LATE_DEFAULTS = {"normalize": False}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class LinearConfig:
     scaling: str = "authors"     # sparse instance scale: 'authors' | 'unit' (see the module doc)
     early_stop: bool = True      # stop once every member has t_grok (plus 10%)
     dtype: str = "float64"
+    normalize: bool = False      # matrix: W* scaled to ||W*||_F = sqrt(n1 * n2), as the authors' code
 
     def __post_init__(self):
         for name in LINEAR_MEMBER_FIELDS:
@@ -96,7 +100,8 @@ class LinearConfig:
         return dataclasses.asdict(self)
 
     def canonical_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        d = {k: v for k, v in self.to_dict().items() if LATE_DEFAULTS.get(k, ...) != v}
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "LinearConfig":
@@ -162,6 +167,8 @@ def _instance(cfg: LinearConfig, m: dict):
         U = rng.standard_normal((cfg.n1, cfg.rank))
         V = rng.standard_normal((cfg.n2, cfg.rank))
         W = U @ V.T / np.sqrt(cfg.rank)
+        if cfg.normalize:   # the authors' scale: ||W*||_F = sqrt(n1 n2), entries of order 1 whatever the seed
+            W = W * np.sqrt(W.size) / np.linalg.norm(W)
         qu, qv = np.linalg.qr(U)[0], np.linalg.qr(V)[0]
         mu = cfg.n1 / cfg.rank * (qu ** 2).sum(1)              # (n1,)
         nu = cfg.n2 / cfg.rank * (qv ** 2).sum(1)              # (n2,)
@@ -195,18 +202,36 @@ def basis_pursuit_error(cfg: LinearConfig, m: dict) -> float:
     return float(np.linalg.norm(res.x[:n] - res.x[n:] - w) / np.linalg.norm(w))
 
 
+def observed_counts(mask, n1: int, n2: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observed entries per row (n1,) and per column (n2,) of a completion mask (n1 * n2,)."""
+    m = np.asarray(mask).reshape(n1, n2) != 0
+    return m.sum(1), m.sum(0)
+
+
+def completable(mask, n1: int, n2: int, rank: int) -> bool:
+    """The necessary condition for completing a rank-`rank` matrix from the entries in `mask`:
+    every row and every column has at least `rank` observed entries (a row seen fewer times has
+    more unknowns in it than equations, so no method can complete it)."""
+    rows, cols = observed_counts(mask, n1, n2)
+    return bool(rows.min() >= rank and cols.min() >= rank)
+
+
 def recoverable(cfg: LinearConfig, tol: float | None = None) -> np.ndarray:
-    """Per member: whether basis pursuit recovers its instance to relative error <= tol (the
-    config's tol by default); True for matrix completion (not checked). Instances repeat across
-    the lr / beta / init grid, so each (seed, N, tau) is solved once."""
+    """Per member: whether its instance can be recovered at all. Sparse recovery: basis pursuit
+    recovers it to relative error <= tol (the config's tol by default). Matrix completion: every
+    row and column is observed at least rank times (`completable`; necessary, not sufficient).
+    Instances repeat across the lr / beta / init grid, so each (seed, N, tau) is checked once."""
     tol = cfg.tol if tol is None else tol
     cache = {}
     out = []
     for m in cfg.members():
         key = (m["seed"], m["N"], m["tau"])
         if key not in cache:
-            e = basis_pursuit_error(cfg, m)
-            cache[key] = bool(not np.isfinite(e) or e <= tol)
+            if cfg.problem == "matrix":
+                cache[key] = completable(_instance(cfg, m)[0], cfg.n1, cfg.n2, cfg.rank)
+            else:
+                e = basis_pursuit_error(cfg, m)
+                cache[key] = bool(not np.isfinite(e) or e <= tol)
         out.append(cache[key])
     return np.array(out)
 
@@ -223,6 +248,40 @@ def plateau_t_grok(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> n
     first = np.where(within.any(1), steps[np.argmax(within, 1)], -1).astype(float)
     settled = (first >= 0) & (first < steps[-1])       # reached before the run's last record
     return np.where((final <= max_err) & settled, first, np.nan)
+
+
+PLATEAU_LAST = 3     # the authors' plateau: the mean of the last 3 recorded errors ...
+PLATEAU_REL = 0.05   # ... +-5% around it ...
+PLATEAU_RUN = 2      # ... entered by 2 consecutive records
+
+
+def plateau_steps(steps, err, last: int = PLATEAU_LAST, rel: float = PLATEAU_REL, run: int = PLATEAU_RUN):
+    """The authors' plateau time of each row of `err` (members x records, at `steps`): the first
+    recorded step that starts `run` (2) consecutive records within `rel` (5%) of the mean of the
+    final `last` (3) records, or the final checkpoint where no such run exists (as the authors).
+    Returns (step, settled): `settled` is False where the run starts only inside the final `last`
+    records that define the plateau, or not at all: the error was still moving when the budget
+    ended, so the time is right-censored at the budget."""
+    err, steps = np.atleast_2d(np.asarray(err, float)), np.asarray(steps, float)
+    n = err.shape[1]
+    final = err[:, -last:].mean(1, keepdims=True)
+    inside = np.abs(err - final) <= rel * np.abs(final)
+    starts = inside[:, :n - run + 1].copy()
+    for k in range(1, run):
+        starts &= inside[:, k:n - run + 1 + k]
+    found = starts.any(1)
+    idx = np.where(found, np.argmax(starts, 1), n - 1)
+    return steps[idx], found & (idx < n - last)
+
+
+def plateau_times(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Per member of a linear results Dataset: the authors' T1 and T2 (`plateau_steps` of the
+    train and the recovery error), NaN where it is not settled (`plateau_steps`: censored)."""
+    out = []
+    for v in ("train_err", "test_err"):
+        t, settled = plateau_steps(ds["step"].values, ds[v].values)
+        out.append(np.where(settled, t, np.nan))
+    return out[0], out[1]
 
 
 class _NumPy:

@@ -107,16 +107,21 @@ def norm_curves(ds, caption):
 
 
 def selection(tab, budget, caption):
-    """P2-select: median time to generalise (censored at the budget) and the share recovered, against tau."""
+    """P2-select: the authors' plateau T2 (the budget when never generalised) and the final recovery
+    error against tau, one line per instance (seed); unrecoverable members as crosses, apart."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    sns.lineplot(data=tab, x="tau", y="t_grok_censored", hue="N", style="problem", marker="o", estimator="median",
-                 errorbar=None, ax=axes[0], palette="colorblind")
+    ok, bad = tab[tab.recoverable], tab[~tab.recoverable]
+    for ax, y, title in ((axes[0], "t_select", "time to generalise (plateau T2)"),
+                         (axes[1], "final_test_err", "final recovery error")):
+        sns.lineplot(data=ok, x="tau", y=y, hue="problem", units="seed", estimator=None, marker="o", lw=0.8,
+                     alpha=0.7, ax=ax, palette="colorblind", legend=ax is axes[1])
+        if len(bad):
+            ax.scatter(bad.tau, bad[y], marker="x", color="k", zorder=3, label="unrecoverable")
+        ax.set(yscale="log", title=title)
     axes[0].axhline(budget, color="grey", lw=0.6)
-    axes[0].set(yscale="log", ylabel="T2 (budget if never)", title="time to generalise")
-    axes[0].legend(fontsize=7, loc="center left", bbox_to_anchor=(2.25, 0.5))
-    sns.lineplot(data=tab, x="tau", y="reached", hue="N", style="problem", marker="o", errorbar=None, ax=axes[1],
-                 palette="colorblind", legend=False)
-    axes[1].set(ylabel="fraction recovered", title="recovered within the budget")
+    axes[0].set(ylabel="T2 (budget + 1 if never)")
+    axes[1].set(ylabel="||W - W*|| / ||W*|| at the budget")
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle(caption, fontsize=8, y=-0.04)
     plt.show()
 

@@ -85,9 +85,10 @@ def norms_linear_configs(lin_lr, lin_beta, lin_tol, lin_steps, lin_seeds, mat_N,
 
 
 def selection_configs(taus, matrix_N, matrix_lr, matrix_beta, cs_N, cs_lr, cs_beta, tol, steps, seeds) -> dict:
-    """p2_selection's linear problems over the share tau of coherent samples."""
-    common = dict(tau=tuple(taus), tol=tol, steps=steps, seeds=seeds, eval_every=every(steps, 100))
-    return {"matrix_completion": matrix(N=tuple(matrix_N), lr=matrix_lr, beta=matrix_beta, **common),
+    """p2_selection's linear problems over the share tau of coherent samples, run to the budget (the
+    authors' plateau times read the last records); W* scaled to ||W*||_F = sqrt(n1 n2) as the authors'."""
+    common = dict(tau=tuple(taus), tol=tol, steps=steps, seeds=seeds, eval_every=every(steps, 100), early_stop=False)
+    return {"matrix_completion": matrix(N=tuple(matrix_N), lr=matrix_lr, beta=matrix_beta, normalize=True, **common),
             "compressed_sensing": sparse(N=cs_N, lr=cs_lr, beta=cs_beta, **common)}
 
 

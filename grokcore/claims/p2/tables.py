@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.linear_problems import plateau_t_grok, recoverable
+from ...core.linear_problems import plateau_t_grok, plateau_times, recoverable
 from ...results.tables import linear_members_table, members_table
 from ..rules import outcomes
 from .configs import INIT
@@ -91,19 +91,50 @@ def linear_norm_change(ds, table: pd.DataFrame, budget: float, problem: str) -> 
 
 def selection_table(datasets: dict, cfgs: dict, budget: float) -> pd.DataFrame:
     """P2-select's members: each linear problem (its key in `datasets`, spaces for underscores)
-    with `recoverable`, `budget`, and `t_grok_censored` (t_grok, or the budget + 1 when never)."""
-    tab = pd.concat([linear_members_table(ds, problem=k.replace("_", " ")).assign(recoverable=recoverable(cfgs[k]))
-                     for k, ds in datasets.items()])
+    with `recoverable` (basis pursuit for sensing; every row and column observed >= rank times for
+    completion), `budget`, the authors' plateau times `t_train_plateau` / `t_grok_plateau`
+    (`linear_problems.plateau_times`; NaN when still moving at the budget) and `t_select`, the T2
+    that P2-select ranks: the plateau T2 of a member that generalised (final recovery error <=
+    `p2.rules.GENERALISED_ERR`), else the budget + 1 (never generalised: censored, the slowest)."""
+    from .rules import GENERALISED_ERR
+    parts = []
+    for k, ds in datasets.items():
+        t = linear_members_table(ds, problem=k.replace("_", " ")).assign(recoverable=recoverable(cfgs[k]))
+        t["t_train_plateau"], t["t_grok_plateau"] = plateau_times(ds)
+        parts.append(t)
+    tab = pd.concat(parts, ignore_index=True)
     tab["budget"] = float(budget)
-    tab["t_grok_censored"] = tab.t_grok.fillna(budget + 1)
+    generalised = tab.t_grok_plateau.notna() & (tab.final_test_err <= GENERALISED_ERR)
+    tab["t_select"] = tab.t_grok_plateau.where(generalised, budget + 1)
     return tab
 
 
+def selection_instances(tab: pd.DataFrame) -> pd.DataFrame:
+    """P2-select's instances (one row per problem, N and seed: the seed draws W* or X and the
+    random order that every tau shares), each with the Spearman correlation `rho` of tau with
+    `t_select` over its recoverable members. A (problem, N, tau) setting where fewer than half the
+    instances are recoverable is left out whole (e.g. compressed sensing at tau = 1: N basis rows
+    see only N of the n coordinates); `rho` is NaN with fewer than 3 tau values or no spread."""
+    share = tab.groupby(["problem", "N", "tau"])["recoverable"].transform("mean")
+    rows = []
+    for (prob, N, seed), g in tab.groupby(["problem", "N", "seed"], sort=True):
+        ok = g[g.recoverable & (share[g.index] >= 0.5)]
+        rho = np.nan
+        if ok.tau.nunique() >= 3 and ok.t_select.nunique() >= 2:
+            rho = float(ok[["tau", "t_select"]].corr(method="spearman").iloc[0, 1])
+        rows.append({"problem": prob, "N": int(N), "seed": int(seed), "rho": rho, "n_tau": int(ok.tau.nunique()),
+                     "n_unrecoverable": int((~g.recoverable).sum()), "n_settings_left_out": int((share[g.index] < 0.5).sum()),
+                     "n_never": int((ok.t_select > ok.budget).sum())})
+    return pd.DataFrame(rows)
+
+
 def selection_summary(tab: pd.DataFrame) -> pd.DataFrame:
-    """Per (problem, N, tau): share recovered and recoverable, median t_train and censored t_grok."""
-    return tab.groupby(["problem", "N", "tau"]).agg(
-        recovered=("reached", "mean"), recoverable=("recoverable", "mean"), median_t_train=("t_train", "median"),
-        median_t_grok=("t_grok_censored", "median")).reset_index()
+    """Per (problem, N, tau): members, recoverable, generalised (plateau below GENERALISED_ERR),
+    median plateau T1 and ranked T2 (`t_select`), and the median final recovery error."""
+    return tab.assign(generalised=tab.t_select <= tab.budget).groupby(["problem", "N", "tau"]).agg(
+        members=("seed", "size"), recoverable=("recoverable", "sum"), generalised=("generalised", "sum"),
+        median_t_train=("t_train_plateau", "median"), median_t_grok=("t_select", "median"),
+        median_final_err=("final_test_err", "median")).reset_index()
 
 
 def modadd_table(datasets: dict) -> pd.DataFrame:
