@@ -1,6 +1,7 @@
 """P2's verdict rules on synthetic member tables: each can come out reproduced and not reproduced."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from grokcore.claims import ledger, p2  # noqa: F401  (registers the rules)
 from grokcore.claims.rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE
@@ -78,10 +79,10 @@ def test_p2_nuc_not_reproduced_when_control_groks():
 
 
 # ------------------------------------------------------------------------------ P2-l2proxy
-def proxy_table(l2_grows, n=10):
-    return pd.DataFrame({"seed": range(n), "beta": 1e-5, "t_train": 200.0, "t_grok": 5000.0, "budget": 9000,
+def proxy_table(l2_grows, n=10, l1_falls=True, problem="mlp"):
+    return pd.DataFrame({"problem": problem, "seed": range(n), "beta": 1e-5, "t_train": 200.0, "t_grok": 5000.0, "budget": 9000,
                          "l2_train": 10.0, "l2_grok": 12.0 if l2_grows else 8.0,
-                         "l1_train": 100.0, "l1_grok": 60.0})
+                         "l1_train": 100.0, "l1_grok": 60.0 if l1_falls else 150.0})
 
 
 def test_p2_l2proxy_reproduced_when_l2_grows_while_l1_falls():
@@ -90,6 +91,26 @@ def test_p2_l2proxy_reproduced_when_l2_grows_while_l1_falls():
 
 def test_p2_l2proxy_not_reproduced_when_l2_falls():
     assert judge("P2-l2proxy", proxy_table(False))["verdict"] == NOT_REPRODUCED
+
+
+def test_p2_l2proxy_gates_a_problem_whose_penalty_is_inactive():
+    # the MLP's l1 grows after memorising (penalty inactive): its part is inconclusive, not a failure,
+    # and the verdict rests on the linear problem's part
+    df = pd.concat([proxy_table(False, l1_falls=False), proxy_table(True, problem="sparse recovery")], ignore_index=True)
+    row = judge("P2-l2proxy", df)
+    assert row["extra"]["parts"]["mlp"]["verdict"] == INCONCLUSIVE and "penalty inactive" in row["note"]
+    assert row["verdict"] == REPRODUCED
+    df = pd.concat([proxy_table(False, l1_falls=False), proxy_table(False, problem="sparse recovery")], ignore_index=True)
+    assert judge("P2-l2proxy", df)["verdict"] == NOT_REPRODUCED
+
+
+def test_p2_l1_gates_an_inactive_penalty_in_the_mlp():
+    df = penalty_table("l1")
+    df["norm_falls"] = np.where(df.penalty == "l1", 0.0, NAN)        # l1 grew after memorising in every member
+    row = judge("P2-l1", df)
+    assert row["verdict"] == INCONCLUSIVE and "penalty inactive" in row["note"]
+    df["norm_falls"] = np.where(df.penalty == "l1", 1.0, NAN)
+    assert judge("P2-l1", df)["verdict"] == REPRODUCED
 
 
 def test_p2_l2proxy_inconclusive_without_generalising_members():
@@ -101,7 +122,7 @@ def test_p2_l2proxy_inconclusive_without_generalising_members():
 def scaling_table(slope, decades=3, seeds=4, noise=0.05):
     rng = np.random.default_rng(0)
     ab = np.logspace(-6, -6 + decades, 4)
-    rows = [{"seed": s, "alpha_beta": a, "delay": 10.0 * a ** slope * np.exp(noise * rng.standard_normal())}
+    rows = [{"problem": "sparse", "seed": s, "alpha_beta": a, "delay": 10.0 * a ** slope * np.exp(noise * rng.standard_normal())}
             for s in range(seeds) for a in ab]
     return pd.DataFrame(rows)
 
@@ -126,6 +147,34 @@ def test_p2_scaling_leaves_unrecoverable_instances_out():
     df.loc[df.seed == 3, "delay"] = NAN          # that instance never recovers: not a censored delay
     row = judge("P2-scaling", df, n_boot=50)
     assert row["verdict"] == REPRODUCED and row["extra"]["n_unrecoverable"] == 4
+
+
+def two_problems(sparse_slope, matrix_slope, matrix_decades=2):
+    sp = scaling_table(sparse_slope).assign(problem="sparse")
+    mc = scaling_table(matrix_slope, decades=matrix_decades).assign(problem="matrix")
+    return pd.concat([sp, mc], ignore_index=True)
+
+
+def test_p2_scaling_reproduced_when_both_slopes_are_minus_one():
+    row = judge("P2-scaling", two_problems(-1.0, -1.0), n_boot=50)
+    assert row["verdict"] == REPRODUCED and set(row["extra"]["parts"]) == {"sparse", "matrix"}
+
+
+def test_p2_scaling_not_reproduced_when_the_matrix_slope_fails():
+    row = judge("P2-scaling", two_problems(-1.0, -0.4), n_boot=50)
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["parts"]["sparse"]["verdict"] == REPRODUCED
+
+
+def test_p2_scaling_inconclusive_when_the_matrix_range_is_short():
+    row = judge("P2-scaling", two_problems(-1.0, -1.0, matrix_decades=1), n_boot=50)
+    assert row["verdict"] == INCONCLUSIVE and row["extra"]["parts"]["matrix"]["verdict"] == INCONCLUSIVE
+
+
+def test_p2_scaling_leaves_out_an_alpha_beta_with_a_censored_member():
+    df = scaling_table(-1.0, decades=3)
+    df.loc[(df.seed == 0) & (df.alpha_beta == df.alpha_beta.min()), "delay"] = NAN   # still moving at the budget
+    row = judge("P2-scaling", df, n_boot=50)
+    assert len(row["extra"]["censored_alpha_beta"]) == 1 and row["extra"]["decades"] == pytest.approx(2.0)
 
 
 # ------------------------------------------------------------------------------ P2-depth

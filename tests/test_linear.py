@@ -111,14 +111,6 @@ def test_basis_pursuit_recovers_easy_instances_and_not_impossible_ones():
     assert not L.recoverable(blind).all()
 
 
-def test_plateau_t_grok_is_the_first_step_within_five_percent_of_the_final_error():
-    import xarray as xr
-    err = np.array([[1.0, 0.5, 0.104, 0.101, 0.1], [1.0, 0.9, 0.8, 0.7, 0.6], [1.0, 0.5, 0.3, 0.02, 0.02]])
-    ds = xr.Dataset({"test_err": (("member", "step"), err)}, coords={"step": [0, 10, 20, 30, 40]})
-    t = L.plateau_t_grok(ds)
-    assert t[0] == 20 and np.isnan(t[1]) and t[2] == 30
-
-
 def test_plateau_steps_follow_the_authors_rule():
     steps = [0, 10, 20, 30, 40, 50, 60]
     err = np.array([[1.0, 0.5, 0.104, 0.2, 0.101, 0.1, 0.1],     # a single record inside does not count: a pair

@@ -22,7 +22,8 @@ def test_linear_chapter_builders_give_the_stored_configs():
                             seeds=P["seeds"], eval_every=P["eval_every"], early_stop=False)
     matrix = L.LinearConfig(problem="matrix", reg="nuclear", N=P["matrix_N"], lr=P["matrix_lr"],
                             beta=tuple(P["matrix_betas"]), init_scale=1e-6, steps=P["matrix_steps"], tol=P["tol"],
-                            seeds=P["seeds"], eval_every=max(P["matrix_steps"] // 400, 1), early_stop=False)
+                            seeds=P["seeds"], eval_every=max(P["matrix_steps"] // 400, 1), early_stop=False,
+                            normalize=True)
     ridge = sparse.replace(reg="l2", beta=P["l2_beta"], lr=P["lrs"][0], steps=min(P["steps"], 5000))
     assert hashes(p2.linear_configs(**pick(P, p2.linear_configs))) == hashes([sparse, matrix, ridge])
     depth = [L.LinearConfig(problem="sparse", reg="none", beta=0.0, n=P["n"], s=P["s"], N=tuple(P["depth_N"]), depth=d,
@@ -37,7 +38,7 @@ def test_norms_chapter_builders_give_the_stored_configs():
     base = gc.RunConfig(task="add", p=P["p"], frac=P["frac"], model="p2mlp", width=P["width"], act="relu",
                         optimizer="adam", wd=0.0, lr=tuple(P["lrs"]), batch_size=P["batch_size"],
                         loss_dtype=P["loss_dtype"], steps=P["steps"], eval_every=P["eval_every"], seeds=P["seeds"],
-                        early_stop=False)
+                        early_stop=False, init="p2")
     mlp = {"l1": base.replace(l1=(0.0, *P["l1"])), "nuclear": base.replace(nuclear=tuple(P["nuclear"]))}
     assert hashes(p2.norms_mlp_configs(**pick(P, p2.norms_mlp_configs))) == hashes(mlp)
     lin = L.LinearConfig(problem="sparse", reg="l1", lr=P["lin_lr"], beta=P["lin_beta"], init_scale=1e-6,
@@ -58,9 +59,10 @@ def test_selection_chapter_builders_give_the_stored_configs():
     every = max(P["steps"] // 100, 1)
     mc = L.LinearConfig(problem="matrix", reg="nuclear", N=tuple(P["matrix_N"]), tau=tuple(P["taus"]), lr=P["matrix_lr"],
                         beta=P["matrix_beta"], init_scale=1e-6, tol=P["tol"], steps=P["steps"], seeds=P["seeds"],
-                        eval_every=every)
+                        eval_every=every, early_stop=False, normalize=True)
     cs = L.LinearConfig(problem="sparse", reg="l1", N=P["cs_N"], tau=tuple(P["taus"]), lr=P["cs_lr"], beta=P["cs_beta"],
-                        init_scale=1e-6, tol=P["tol"], steps=P["steps"], seeds=P["seeds"], eval_every=every)
+                        init_scale=1e-6, tol=P["tol"], steps=P["steps"], seeds=P["seeds"], eval_every=every,
+                        early_stop=False)
     assert hashes(p2.selection_configs(**pick(P, p2.selection_configs))) == hashes([mc, cs])
     base = gc.RunConfig(task="add", p=P["mod_p"], frac=P["mod_k"] / P["mod_p"], model="mlp", embed=128, width=128,
                         depth=1, combine="concat", act="relu", optimizer="adamw", lr=P["mod_lr"], wd=1.0,
@@ -102,7 +104,8 @@ def test_selection_table_censors_never_generalised_members_at_the_budget(sparse_
     ds = runs["none"]          # no penalty: never recovers, so every member is censored
     tab = p2.selection_table({"compressed_sensing": ds}, {"compressed_sensing": cfgs["none"]}, 600)
     assert (tab.problem == "compressed sensing").all()
-    assert (tab.t_grok.isna() == (tab.t_grok_censored == 601)).all()
+    never = tab.t_grok_plateau.isna() | (tab.final_test_err > p2.rules.GENERALISED_ERR)
+    assert never.any() and (never == (tab.t_select == 601)).all()
 
 
 def test_modadd_comparison_gives_the_median_ratio_and_na_when_a_selection_never_grokked():
@@ -127,6 +130,25 @@ def test_penalty_table_names_the_control_by_its_zero_coefficient():
     ds["dnf"] = ("member", np.array(["", ""], dtype=object))
     ds["train_acc"] = (("member", "step"), np.ones((m, 2)))
     ds["test_acc"] = (("member", "step"), np.ones((m, 2)))
+    ds["l1_norm"] = (("member", "step"), [[5.0, 6.0], [5.0, 4.0]])     # the control's l1 grows, the penalised one's falls
+    ds = ds.assign_coords(step=[0, 1])
     ds.attrs["config"] = cfg.canonical_json()
     df = p2.penalty_table({"l1": ds})
     assert list(df.penalty) == ["none", "l1"] and list(df.beta) == [0.0, 1e-5] and (df.problem == "mlp").all()
+    assert list(df.norm_falls) == [0.0, 1.0]
+
+
+def test_p2_init_draws_hidden_and_output_weights_with_the_authors_std():
+    from grokcore.core.config import ConfigError, validate
+    from grokcore.core.models import MODELS
+    cfg = p2.mlp(p=97, width=64, seeds=(0, 1))
+    assert cfg.init == "p2"
+    model = MODELS["p2mlp"](cfg, 97, 97).materialize(cfg.members())
+    assert model.W_fc.std().item() == pytest.approx(1 / 8, rel=0.05)              # N(0, 1/fan_out), fan_out 64
+    assert model.W_head.std().item() == pytest.approx(1 / np.sqrt(97), rel=0.05)   # fan_out p
+    bound = 1 / np.sqrt(97)                                                        # encoders: PyTorch's U(+-1/sqrt(fan_in))
+    assert model.W_enc_a.abs().max().item() <= bound
+    torch_init = cfg.replace(init="torch")
+    assert MODELS["p2mlp"](torch_init, 97, 97).materialize(torch_init.members()).W_fc.abs().max().item() <= 1 / 8
+    with pytest.raises(ConfigError, match="p2mlp"):
+        validate(gc.RunConfig(model="mlp", init="p2"))

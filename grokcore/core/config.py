@@ -50,7 +50,8 @@ class RunConfig:
     norm: str = "none"           # transformer: 'pre' (LayerNorm) | 'none'
     readout: str = "last"        # transformer: 'last' ([a, b, =], last position) | 'mean' ([a, b] mean-pooled)
     init: str = "torch"          # transformer: 'torch' (nn.Linear/Embedding-style) | 'gpt2' (TransformerLens:
-    #                              every weight N(0, (0.8/sqrt(d_model))^2), biases 0)
+    #                              every weight N(0, (0.8/sqrt(d_model))^2), biases 0); p2mlp: 'torch' |
+    #                              'p2' (P2's code: hidden and output weights N(0, 1/fan_out), encoders torch)
     # --- optimisation; MEMBER_FIELDS may be tuples
     optimizer: str = "adamw"     # name in grokcore.core.optim.OPTIMIZERS
     lr: float | tuple = 1e-3
@@ -159,9 +160,11 @@ def validate(cfg: RunConfig) -> None:
                           f"gives {round(cfg.frac * cfg.p)} of p={cfg.p} (valid: 1 to p-1)")
     choice("norm", cfg.norm, ("pre", "none"))
     choice("readout", cfg.readout, ("last", "mean"))
-    choice("init", cfg.init, ("torch", "gpt2"))
+    choice("init", cfg.init, ("torch", "gpt2", "p2"))
     if cfg.init == "gpt2" and cfg.model != "transformer":
         raise ConfigError(f"init 'gpt2' is for the transformer; model {cfg.model!r} takes init 'torch'")
+    if cfg.init == "p2" and cfg.model != "p2mlp":
+        raise ConfigError(f"init 'p2' is for p2mlp; model {cfg.model!r} takes init 'torch'")
     choice("loss", cfg.loss, ("ce", "mse"))
     choice("retire", cfg.retire, RETIRE)
     choice("dtype", cfg.dtype, ("float32", "float64"))

@@ -13,8 +13,10 @@ The seed draws the instance (X or Omega, w*) and the init, so members of one see
 t_train (the paper's T1) = first step with relative train error <= tol; t_grok (the paper's T2) =
 first step with relative recovery error ||w - w*|| / ||w*|| <= tol (tol 1e-3 by default, as the
 authors' notebooks); delay = t_grok - t_train: the names of every other run's Dataset, so one
-table and one rule read both. `plateau_t_grok` gives the authors' other T2 (first recorded step
-within 5% of the recovery error's final plateau), which P2's alpha*beta-scaling figure uses. Results are xarray Datasets, stored by
+table and one rule read both. `plateau_times` gives the authors' other T1 / T2 (the first two
+consecutive records within 5% of the mean of the last three), which P2's alpha*beta-scaling and
+selection figures use. With `normalize` the matrix W* is scaled to ||W*||_F = sqrt(n1 n2), as
+the authors' code. Results are xarray Datasets, stored by
 grokcore.results under the config's hash.
 
 Scale of the sparse problem (`scaling`):
@@ -234,20 +236,6 @@ def recoverable(cfg: LinearConfig, tol: float | None = None) -> np.ndarray:
                 cache[key] = bool(not np.isfinite(e) or e <= tol)
         out.append(cache[key])
     return np.array(out)
-
-
-def plateau_t_grok(ds: xr.Dataset, rel: float = 0.05, max_err: float = 0.1) -> np.ndarray:
-    """Per member: the first recorded step at which the recovery error is within `rel` (5%) of its
-    final value, the authors' T2 for the alpha*beta-scaling figure (the l1 bias leaves an error
-    floor that grows with beta, so a fixed tolerance is never met at large beta). NaN for a member
-    whose final error is above `max_err` (it did not generalise, so it has no plateau to reach)
-    or that reaches it only at its last record (still falling when the budget ended)."""
-    err, steps = ds["test_err"].values, ds["step"].values
-    final = err[:, -1]
-    within = err <= (1 + rel) * final[:, None]
-    first = np.where(within.any(1), steps[np.argmax(within, 1)], -1).astype(float)
-    settled = (first >= 0) & (first < steps[-1])       # reached before the run's last record
-    return np.where((final <= max_err) & settled, first, np.nan)
 
 
 PLATEAU_LAST = 3     # the authors' plateau: the mean of the last 3 recorded errors ...

@@ -258,7 +258,8 @@ def pairwise_matmul(a: torch.Tensor, b: torch.Tensor, k: int) -> torch.Tensor:
 class P2MLP(EnsembleModule):
     """P2's MLP as in the authors' code: bias-free one-hot encoders Linear(p, w) per operand,
     the two w-vectors reshaped to sqrt(w) x sqrt(w) and matrix-multiplied, then
-    Linear(w, w) -> act -> Linear(w, p), no biases."""
+    Linear(w, w) -> act -> Linear(w, p), no biases. init 'p2': the hidden and output weights drawn
+    N(0, 1/fan_out) as the authors' code (std 1/8 and 1/sqrt(p)), the encoders PyTorch's default."""
 
     def __init__(self, cfg, n_tokens, n_classes):
         super().__init__()
@@ -270,6 +271,9 @@ class P2MLP(EnsembleModule):
         self.linear("enc_b", n_tokens, w, bias=False)
         self.linear("fc", w, w, bias=False)
         self.linear("head", w, n_classes, bias=False)
+        if cfg.init == "p2":   # P2's code: hidden and output weights N(0, 1/fan_out); encoders as PyTorch's
+            fan_out = {"W_fc": w, "W_head": n_classes}
+            self.reinit(lambda name: ("normal", 1 / math.sqrt(fan_out[name])) if name in fan_out else None)
 
     def _hidden(self, x, reference=False):
         ea = eembed(x[..., :1], self.W_enc_a)[:, :, 0]  # (E, N, w)

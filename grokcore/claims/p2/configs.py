@@ -10,9 +10,10 @@ INIT = 1e-6   # P2's init scale of the linear problems at depth 1 (and of L = 1 
 
 
 def mlp(**kw) -> RunConfig:
-    """P2's MLP on (a + b) mod p (the authors' code, `p2mlp`): ReLU, Adam, no weight decay, run to
-    the end (no early exit: the norms are read after T_grok)."""
-    base = dict(task="add", model="p2mlp", act="relu", optimizer="adam", wd=0.0, early_stop=False)
+    """P2's MLP on (a + b) mod p (the authors' code, `p2mlp`, with their init 'p2': hidden and output
+    weights N(0, 1/fan_out)): ReLU, Adam, no weight decay, run to the end (no early exit: the
+    norms are read after T_grok)."""
+    base = dict(task="add", model="p2mlp", act="relu", optimizer="adam", wd=0.0, early_stop=False, init="p2")
     return RunConfig(**{**base, **kw})
 
 
@@ -35,11 +36,12 @@ def every(steps: int, records: int) -> int:
 def linear_configs(n, s, N, scaling, lrs, betas, tol, steps, eval_every, seeds, matrix_N, matrix_lr,
                    matrix_betas, matrix_steps, l2_beta) -> dict:
     """p2_linear's penalised runs: sparse recovery over the (lr, beta) grid, matrix completion over
-    its betas, and the l2-penalised control (one lr, at most 5,000 steps)."""
+    its betas (W* scaled to ||W*||_F = sqrt(n1 n2), as the authors'), and the l2-penalised control
+    (one lr, at most 5,000 steps)."""
     sp = sparse(n=n, s=s, N=N, lr=tuple(lrs), beta=tuple(betas), scaling=scaling, steps=steps, tol=tol,
                 seeds=seeds, eval_every=eval_every, early_stop=False)
     mc = matrix(N=matrix_N, lr=matrix_lr, beta=tuple(matrix_betas), steps=matrix_steps, tol=tol, seeds=seeds,
-                eval_every=every(matrix_steps, 400), early_stop=False)
+                eval_every=every(matrix_steps, 400), early_stop=False, normalize=True)
     return {"sparse_recovery": sp, "matrix_completion": mc,
             "l2_only": sp.replace(reg="l2", beta=l2_beta, lr=lrs[0], steps=min(steps, 5000))}
 

@@ -56,9 +56,28 @@ def _penalty_part(df, kind, control, min_share, budget_factor, min_budget):
              "n_grokked": int(pen.grokked.sum()), "n_members": len(pen),
              "n_no_delay": int((pen.outcome == "no delay").sum()), "km_delay": delays}
     budget = float(pen["budget"].max()) if "budget" in pen else float("nan")
-    note = f"with {kind}: {_counts(pen)}; control: {_counts(ctrl)}; budget {budget:.0f} steps"
+    note = f"with {kind}: {_counts(pen)}; control: {_counts(ctrl)} (the control is this book's addition); budget {budget:.0f} steps"
+    active = _active(pen)
+    if active is not None:
+        extra["penalty_active"] = active
+        note += f"; the {kind} norm fell after memorising in {active}"
+        k, n = (int(x) for x in active.split("/"))
+        if n and k / n <= 0.5:
+            return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
+                           note=f"penalty inactive (gate: the {kind} norm falls after memorising in more than half "
+                                f"the penalised members; it fell in {active}); " + note)
     verdict = _penalty_verdict(pen, ctrl, budget, min_share, budget_factor, min_budget, delays)
     return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra=extra)
+
+
+def _active(pen: pd.DataFrame):
+    """'k/n': of the penalised members that memorised, those whose penalised norm fell afterwards
+    (column `norm_falls`); None when the table has no such column (the linear problems)."""
+    if "norm_falls" not in pen:
+        return None
+    f = pen["norm_falls"].to_numpy(float)
+    f = f[np.isfinite(f)]
+    return f"{int(f.sum())}/{len(f)}" if len(f) else None
 
 
 def _km_delay(g: pd.DataFrame) -> float:
@@ -116,7 +135,10 @@ def l1_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, bud
     member memorises, the budget is shorter than that, or the penalty or the control was not run.
     Counts decide only through their intervals: "at least half" is `stats.share_at_least` and
     "more often than the control" is Fisher's exact test (`stats.fewer`); where the counts cannot
-    decide, the part is inconclusive."""
+    decide, the part is inconclusive. Gate, for a problem whose table has `norm_falls` (the MLP):
+    the penalty must be active, its norm falling between memorising and the end of the run in
+    more than half the penalised members that memorised; else that part is inconclusive (penalty
+    inactive). The control is this book's addition: the authors run none."""
     return _penalty_rule(df, "l1", control, min_share, budget_factor, min_budget)
 
 
@@ -129,43 +151,56 @@ def nuc_rule(df: pd.DataFrame, control: str = "none", min_share: float = 0.5, bu
     when some grok but not that; *not reproduced* when the control groks as often, when members
     generalise only without delay, or none generalises within max(10 x median T_train, 20k) steps;
     *inconclusive at this profile* when nothing memorises or the budget is shorter, or the counts
-    cannot decide (intervals as in P2-l1)."""
+    cannot decide (intervals as in P2-l1), or (the MLP) the nuclear norm did not fall after
+    memorising in more than half the penalised members (the penalty-active gate of P2-l1)."""
     return _penalty_rule(df, "nuclear", control, min_share, budget_factor, min_budget)
 
 
 # ------------------------------------------------------------------------------ P2-l2proxy
-@rule("P2-l2proxy", by=("beta",), gates=(no_divergence,))
+def _l2proxy_part(g: pd.DataFrame, share: float, min_members: int) -> Verdict:
+    n = len(g)
+    l1_falls = g["l1_grok"] < g["l1_train"]
+    grows = g["l2_grok"] > g["l2_train"]
+    a, k = int(l1_falls.sum()), int((grows & l1_falls).sum())
+    value = f"l1 fell in {a}/{n}, l2 grew in {k}/{a} of those"
+    extra = {"n": n, "l1_falls": a, "k": k, "l2_grows": int(grows.sum())}
+    if n < min_members:
+        return Verdict(INCONCLUSIVE, value, note=f"fewer than {min_members} l1 members generalised", extra=extra)
+    if a / n <= 0.5:
+        return Verdict(INCONCLUSIVE, value, extra=extra, note=f"penalty inactive (gate: l1 falls from T_train to "
+                       f"T_grok in more than half the members; {a}/{n})")
+    lo, hi = stats.share_ci(k, a)
+    return Verdict(stats.share_band(k, a, 1 - share, share), value, lo, hi, extra=extra,
+                   note=f"share {k / a:.2f}, exact {stats.COUNT_LEVEL:.0%} interval [{lo:.2f}, {hi:.2f}]")
+
+
+@rule("P2-l2proxy", by=("problem", "beta"), gates=(no_divergence,))
 def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -> Verdict:
-    """P2-l2proxy, over l1-penalised members that memorised and then generalised (T_grok > T_train),
-    with their norms at T_train and T_grok (columns l2_train, l2_grok, l1_train, l1_grok): the
-    share in which the l2 norm grew (strictly) while the l1 norm fell (strictly). *reproduced* when
-    that share's exact interval (`stats.share_ci`) lies at or above `share` (2/3), *not
-    reproduced* when it lies below 1 - `share` (1/3), *partially reproduced* when it lies
-    between (`stats.share_band`), *inconclusive at this profile* when it straddles either edge or with fewer than
-    `min_members` (2) such members. The weight-norm story predicts a share near 0 (l2 falls).
-    Members of several problems (column `problem`: the MLP, sparse recovery) are pooled; the value
-    gives each problem's count."""
+    """P2-l2proxy, per problem (column `problem`: the MLP, sparse recovery), over l1-penalised
+    members that memorised and then generalised (T_grok > T_train), with their norms at T_train
+    and T_grok (columns l2_train, l2_grok, l1_train, l1_grok). Gate per problem: the penalty is
+    active, l1 falling from T_train to T_grok in more than half the members (else that part is
+    inconclusive: penalty inactive). A part: of the members whose l1 fell, the share whose l2
+    grew (strictly); *reproduced* when that share's exact interval (`stats.share_ci`) lies at or
+    above `share` (2/3), *not reproduced* when it lies below 1 - `share` (1/3), *partially
+    reproduced* between (`stats.share_band`), *inconclusive at this profile* when it straddles
+    an edge or with fewer than `min_members` (2) members. The weight-norm story predicts l2 falls
+    (a share near 0). The verdict combines the conclusive parts (`stats.combine`), as P2-l1;
+    inconclusive when none is."""
     d = outcomes(df)
     g = d[d["event"] & (d["t_grok"] > d["t_train"])]
-    n = len(g)
-    both = (g["l2_grok"] > g["l2_train"]) & (g["l1_grok"] < g["l1_train"])
-    k = int(both.sum())
-    value = f"{k}/{n} generalising members: l2 grew and l1 fell from T_train to T_grok"
-    if "problem" in g and g["problem"].nunique() > 1:
-        value += " (" + ", ".join(f"{p}: {int(both[g['problem'] == p].sum())}/{int((g['problem'] == p).sum())}"
-                                  for p in sorted(g["problem"].unique())) + ")"
-    extra = {"k": k, "n": n, "l2_grows": int((g["l2_grok"] > g["l2_train"]).sum()),
-             "l1_falls": int((g["l1_grok"] < g["l1_train"]).sum())}
-    n_seeds = stats.n_seeds(g)
-    if n < min_members:
-        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, note=f"fewer than {min_members} l1 members generalised",
-                       extra=extra)
-    f = k / n
-    lo, hi = stats.share_ci(k, n)
-    verdict = stats.share_band(k, n, 1 - share, share)
-    return Verdict(verdict, value, lo, hi, n_seeds=n_seeds, note=f"norms compared at T_train and T_grok; share "
-                   f"{f:.2f}, exact {stats.COUNT_LEVEL:.0%} interval [{lo:.2f}, {hi:.2f}] (reproduced when it lies at "
-                   f"or above {share:.2f}, not reproduced below {1 - share:.2f}, partially between)", extra=extra)
+    parts = {str(p): _l2proxy_part(h, share, min_members) for p, h in g.groupby("problem", sort=True)}
+    if not parts:
+        return Verdict(INCONCLUSIVE, "no member generalised after memorising", n_seeds=0,
+                       note=f"fewer than {min_members} l1 members generalised", extra={"k": 0, "n": 0})
+    value = "; ".join(f"{p}: {v.our_value}" for p, v in parts.items())
+    note = "; ".join(f"{p} {v.verdict} ({v.note})" for p, v in parts.items())
+    one = next(iter(parts.values())) if len(parts) == 1 else None
+    extra = {"parts": {p: {"verdict": v.verdict, **v.extra} for p, v in parts.items()},
+             "k": sum(v.extra["k"] for v in parts.values()), "n": sum(v.extra["n"] for v in parts.values())}
+    done = [v.verdict for v in parts.values() if v.verdict != INCONCLUSIVE]
+    return Verdict(combine(*done) if done else INCONCLUSIVE, value, one.ci_low if one else None,
+                   one.ci_high if one else None, n_seeds=stats.n_seeds(g), note=note, extra=extra)
 
 
 # ------------------------------------------------------------------------------ P2-scaling
@@ -177,20 +212,8 @@ def _with_constants(**values):
     return wrap
 
 
-@rule("P2-scaling", by=("alpha_beta",))
-@_with_constants(low=SLOPE_BAND[0], high=SLOPE_BAND[1])
-def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float = 2.0, y: str = "delay",
-                 n_boot: int = 1000) -> Verdict:
-    """P2-scaling: the least-squares slope of log(T2 - T1) (the column `y`; a chapter may pass the
-    authors' plateau T2 when T1 << T2) against log(alpha*beta) over the members that reached T2, with a bootstrap 95% CI resampling problem instances (seeds) whole. Instances
-    that basis pursuit cannot recover (column `recoverable` False) are left out and counted apart;
-    an alpha*beta value at which some recoverable member never reached T2 is left out of the fit
-    (its delay is only known to exceed the budget) and counted. *inconclusive at this profile* when
-    the alpha*beta values fitted span less than `min_decades` (2) decades, or there is no CI;
-    otherwise the equivalence rule against the band [{low:g}, {high:g}] around the paper's -1: CI inside
-    -> reproduced, wholly outside -> not reproduced, wider than the band -> inconclusive, else
-    partially reproduced."""
-    d = df.copy()
+def _slope_part(d: pd.DataFrame, band, min_decades, y, n_boot) -> Verdict:
+    """One problem's part of P2-scaling (see `scaling_rule`)."""
     bad = d["recoverable"].eq(False) if "recoverable" in d else pd.Series(False, index=d.index)
     d = d[~bad]
     reached = np.isfinite(d[y].to_numpy(float)) & (d[y].to_numpy(float) > 0)
@@ -199,16 +222,42 @@ def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float 
     ab = fit["alpha_beta"].to_numpy(float)
     decades = float(np.log10(ab.max() / ab.min())) if len(ab) else 0.0
     point, lo, hi = stats.slope_ci(fit, x="alpha_beta", y=y, n_boot=n_boot) if len(fit) else (np.nan,) * 3
-    extra = {"slope": point, "decades": decades, "n_fit": len(fit), "n_unrecoverable": int(bad.sum()),
-             "censored_alpha_beta": [float(v) for v in censored_ab], "band": list(band)}
-    note = (f"{len(fit)} members over {fit['alpha_beta'].nunique()} alpha*beta values spanning "
-            f"{decades:.2f} decades; {int(bad.sum())} members of unrecoverable instances left out; "
-            f"{len(censored_ab)} alpha*beta values with members that never reached T2 left out; band {band}")
-    n_seeds = stats.n_seeds(fit)
-    value = f"slope {fmt(point)}"
+    extra = {"slope": point, "ci": [lo, hi], "decades": decades, "n_fit": len(fit), "n_unrecoverable": int(bad.sum()),
+             "censored_alpha_beta": [float(v) for v in censored_ab]}
+    note = (f"{len(fit)} members over {fit['alpha_beta'].nunique()} alpha*beta values spanning {decades:.2f} decades; "
+            f"{int(bad.sum())} members of unrecoverable instances left out; {len(censored_ab)} alpha*beta values "
+            f"with members still moving at the budget left out")
+    value = f"slope {fmt(point)} [{fmt(lo)}, {fmt(hi)}]"
     if decades < min_decades - 1e-9:
-        return Verdict(INCONCLUSIVE, value, lo, hi, n_seeds, f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
-    return Verdict(band_verdict(lo, hi, band[0], band[1], log=False), value, lo, hi, n_seeds, note, extra)
+        return Verdict(INCONCLUSIVE, value, lo, hi, stats.n_seeds(fit), f"alpha*beta spans < {min_decades:g} decades; " + note, extra)
+    return Verdict(band_verdict(lo, hi, band[0], band[1], log=False), value, lo, hi, stats.n_seeds(fit), note, extra)
+
+
+@rule("P2-scaling", by=("problem", "alpha_beta"))
+@_with_constants(low=SLOPE_BAND[0], high=SLOPE_BAND[1])
+def scaling_rule(df: pd.DataFrame, band: tuple = SLOPE_BAND, min_decades: float = 2.0, y: str = "delay",
+                 n_boot: int = 1000) -> Verdict:
+    """P2-scaling, per problem (column `problem`: sparse recovery, matrix completion): the least-squares slope of log(T2 - T1) (the column `y`; a chapter may pass the
+    authors' plateau T2 when T1 << T2) against log(alpha*beta) over the members that reached T2,
+    with a bootstrap 95% CI resampling problem instances (seeds) whole. Instances that cannot be
+    recovered by any method (column `recoverable` False) are left out and counted apart; an
+    alpha*beta value at which some recoverable member has no T2 (still moving at the budget) is
+    left out of the fit (its delay is only known to exceed the budget) and counted. A problem's
+    part is *inconclusive at this profile* when the alpha*beta values fitted span less than
+    `min_decades` (2) decades, or there is no CI; otherwise the equivalence rule against the band
+    [{low:g}, {high:g}] around the paper's -1: CI inside -> reproduced, wholly outside -> not
+    reproduced, wider than the band -> inconclusive, else partially reproduced. Every problem's
+    slope must hold (`stats.all_of`)."""
+    parts = {str(p): _slope_part(g, band, min_decades, y, n_boot) for p, g in df.groupby("problem", sort=True)}
+    one = next(iter(parts.values())) if len(parts) == 1 else None
+    value = "; ".join(f"{p}: {v.our_value}" for p, v in parts.items())
+    note = "; ".join(f"{p} {v.verdict} ({v.note})" for p, v in parts.items()) + f"; band {tuple(band)}"
+    extra = {"parts": {p: {"verdict": v.verdict, **v.extra} for p, v in parts.items()}, "band": list(band)}
+    if one is not None:
+        extra.update(one.extra)
+    return Verdict(stats.all_of(*(v.verdict for v in parts.values())), value,
+                   one.ci_low if one else float("nan"), one.ci_high if one else float("nan"),
+                   max(v.n_seeds or 0 for v in parts.values()), note, extra)
 
 
 # ------------------------------------------------------------------------------ P2-depth

@@ -4,18 +4,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.linear_problems import plateau_t_grok, plateau_times, recoverable
+from ...core.linear_problems import plateau_times, recoverable
 from ...results.tables import linear_members_table, members_table
 from ..rules import outcomes
 from .configs import INIT
 
 
 def linear_table(ds, cfg, **labels) -> pd.DataFrame:
-    """A linear problem's member table with its budget, the authors' plateau T2 (`t_grok_plateau`)
-    and whether basis pursuit recovers the instance (`recoverable`)."""
+    """A linear problem's member table with its budget, the authors' plateau T1 / T2
+    (`t_train_plateau`, `t_grok_plateau`: `linear_problems.plateau_times`, NaN when still moving at
+    the budget) and whether the instance can be recovered at all (`recoverable`)."""
     t = linear_members_table(ds, **labels)
     t["budget"] = float(cfg.steps)
-    t["t_grok_plateau"] = plateau_t_grok(ds)
+    t["t_train_plateau"], t["t_grok_plateau"] = plateau_times(ds)
     t["recoverable"] = recoverable(cfg)
     return t
 
@@ -35,10 +36,29 @@ def depth_summary(dep: pd.DataFrame) -> pd.DataFrame:
         median_grok_over_train=("grok_over_train", "median")).reset_index()
 
 
+PENALISED_NORM = {"l1": "l1_norm", "nuclear": "nuclear_norm", "l2": "l2_norm"}
+
+
+def norm_falls(ds, kind: str) -> np.ndarray:
+    """Per member: whether the norm its penalty acts on (`kind`) is smaller at the end of the run
+    than where the member memorised (t_train, interpolated between records): the penalty is active
+    after memorisation. NaN for a member that never memorised."""
+    steps, v = ds["step"].values.astype(float), ds[PENALISED_NORM[kind]].values
+    from ...results.tables import final_values
+    end = final_values(ds, PENALISED_NORM[kind])
+    out = np.full(ds.sizes["member"], np.nan)
+    for i, t in enumerate(ds["t_train"].values):
+        if np.isfinite(t):
+            out[i] = float(end[i] < np.interp(t, steps, v[i]))
+    return out
+
+
 def penalty_table(datasets: dict) -> pd.DataFrame:
     """The MLP's members for P2-l1 / P2-nuc: `penalty` (the ensemble's kind, 'none' where its
-    coefficient is 0), `beta` (that coefficient) and `problem` 'mlp'."""
-    df = pd.concat([members_table(ds, penalty=k) for k, ds in datasets.items()], ignore_index=True)
+    coefficient is 0), `beta` (that coefficient), `problem` 'mlp' and `norm_falls` (`norm_falls`:
+    the penalised norm fell between memorising and the end of the run; 1.0 / 0.0, NaN if never memorised)."""
+    df = pd.concat([members_table(ds, penalty=k).assign(norm_falls=norm_falls(ds, k)) for k, ds in datasets.items()],
+                   ignore_index=True)
     df["beta"] = np.select([df.penalty == "l1", df.penalty == "nuclear"], [df.l1, df.nuclear], df.l2)
     df.loc[df.beta == 0, "penalty"] = "none"
     df["problem"] = "mlp"
