@@ -20,9 +20,9 @@ import pandas as pd
 
 from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt
 from .. import stats
-from ..rules import at_least, km_floor, km_median, no_divergence, outcomes, rule
+from ..rules import Gate, at_least, km_floor, km_median, no_divergence, outcomes, rule
 from ...core.images import TRAIN_POOL
-from .probes import STAGES, stage_class
+from .probes import PLATEAU_ALT, PLATEAU_SHARE, STAGES, stage_class
 
 PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # P4 Fig. 4/5, by N
 RISE = "t_test_rise"
@@ -87,6 +87,7 @@ def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = BOOT_SE
 
 
 RISES = {"train": "t_rise_train", "test": "t_rise_test"}  # the two curves P4-depth judges
+MAJORITY = 0.5   # a depth counts (two-stage, grokking) when this share of its memorised members does, by its exact interval
 
 
 def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[str, str, dict]:
@@ -115,23 +116,85 @@ def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[st
     return INCONCLUSIVE, text, extra
 
 
-@rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence,))
+MEMORISE_BY = 0.5  # the deeper depths must memorise by this share of the budget to show what follows
+
+
+def _median_t_train(d: pd.DataFrame) -> float:
+    """Median memorisation step of members, a member that never memorised counting as infinitely late."""
+    t = d["t_train"].astype(float).to_numpy()
+    return float(np.median(np.where(np.isfinite(t), t, np.inf))) if len(t) else math.nan
+
+
+def memorise_early(df: pd.DataFrame, by: float = MEMORISE_BY) -> Gate:
+    """Regime gate of the claims about what follows memorisation in the deeper networks (P4-depth's
+    "the later rise is grokking", P4-multistage's second surge): at the largest N, every depth
+    deeper than the shallowest memorises (median t_train, never = infinitely late) by `by` of the
+    budget, so a test surge after memorisation has room to show. The value names each depth's
+    median and the budget that would settle it: T >= median / `by` at the latest depth, and what
+    that costs in the runs' own measured wall time (`run_wall_s`) where the table has it."""
+    d = _largest_n(df)
+    depths = sorted(d["depth"].unique())
+    if len(depths) < 2:
+        return Gate("deeper depths memorise early", False, "fewer than two depths")
+    budget = float(d["budget"].max())
+    deep = {k: _median_t_train(d[d["depth"] == k]) for k in depths[1:]}
+    ok = all(v <= by * budget for v in deep.values())
+    text = ", ".join(f"depth {k} {v / budget:.0%}" if math.isfinite(v) else f"depth {k} never (median)"
+                     for k, v in deep.items())
+    value = f"median memorisation step as a share of the {fmt(budget)}-step budget: {text} (needs <= {by:.0%})"
+    if not ok:
+        worst = max(deep.values())
+        if math.isfinite(worst):
+            need = worst / by
+            value += f"; settling it needs T >= {fmt(need)} steps at depths {', '.join(map(str, deep))} (x{need / budget:.2g})"
+            if "run_wall_s" in d:
+                wall = sum(float(d.loc[d["depth"] == k, "run_wall_s"].iloc[0]) for k in deep)
+                if math.isfinite(wall):
+                    value += (f", about +{(need / budget - 1) * wall / 60:.0f} CPU-minutes on their measured "
+                              f"{wall / 60:.0f} (same settings, longer runs; or lr*gamma raised as much, recalibrated)")
+        else:
+            value += "; most members of a deeper depth never memorised: a budget more than twice as long"
+    return Gate("deeper depths memorise early", ok, value)
+
+
+def _grokking_part(d: pd.DataFrame, depths: list) -> tuple[str, str]:
+    """P4-depth's second part: at every depth deeper than the shallowest, a majority of the memorised
+    members has a test surge after memorisation (`n_surges` >= 1), decided by the exact interval."""
+    m = memorised(d)
+    tri = {True: REPRODUCED, False: NOT_REPRODUCED, None: INCONCLUSIVE}
+    parts, text = [], []
+    for k in depths[1:]:
+        g = m[m["depth"] == k]
+        hit = int((g["n_surges"] >= 1).sum())
+        parts.append(tri[stats.share_at_least(hit, len(g), MAJORITY)] if len(g) else INCONCLUSIVE)
+        text.append(f"depth {k} {hit}/{len(g)}")
+    v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else NOT_REPRODUCED, *parts)
+    return v, "memorised members with a test surge after memorisation: " + ", ".join(text)
+
+
+@rule("P4-depth", by=("n_train", "depth"), gates=(no_divergence, memorise_early))
+@_formatted(memorise_by=MEMORISE_BY)
 def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
-    """The paper's claim, at the largest N: the rise of train accuracy and the rise of test
-    accuracy come later as depth grows. Per member and curve, the rise onset is measured from step
-    0 (`t_rise_train`, `t_rise_test`: half of the curve's rise covered, see
-    `p4.stage_table`), right-censored at the budget where the curve has not risen.
-    Per depth, the Kaplan-Meier median onset; the deepest-vs-shallowest ratio of those medians
-    gets a 95% bootstrap CI (members resampled within depth). Each curve: reproduced when the CI
-    lies wholly above 1 and the medians strictly increase from each depth to the next; partially
-    reproduced when the CI is above 1 but the order breaks in the middle; not reproduced when the
-    CI is at or below 1 (ties are not wins); inconclusive when the CI straddles 1 or at some depth
-    no more than half of the members rose: failing to train is not a later rise (a median the data
+    """The paper's claim, "deeper MLPs grok more", at the largest N, in two necessary parts.
+    (1) The rise of train accuracy and the rise of test accuracy come later as depth grows. Per
+    member and curve, the rise onset is measured from step 0 (`t_rise_train`, `t_rise_test`: half of
+    the curve's rise covered, see `p4.stage_table`), right-censored at the budget where the curve has
+    not risen. Per depth, the Kaplan-Meier median onset; the deepest-vs-shallowest ratio of those
+    medians gets a 95% bootstrap CI (members resampled within depth). Each curve: reproduced when the
+    CI lies wholly above 1 and the medians strictly increase from each depth to the next; partially
+    reproduced when the CI is above 1 but the order breaks in the middle; not reproduced when the CI
+    is at or below 1 (ties are not wins); inconclusive when the CI straddles 1 or at some depth no
+    more than half of the members rose: failing to train is not a later rise (a median the data
     cannot show). In the CI's lower end and in "strictly increase", a resampled median that is
     censored counts as no more than its longest observation (`rules.km_floor`). The two curves
-    combine with `rules.combine`. The grokking delay after memorisation (test-rise onset minus
-    t_train, censored at the budget; members that never memorised have none) is reported beside,
-    not scored."""
+    combine with `rules.combine`. (2) The later rise is grokking: at every deeper depth a majority
+    of the memorised members has a surge of test accuracy after memorisation (>= 10 points, the
+    surge rule of `grokcore.claims.p4.probes`), by the count's exact interval. The parts combine
+    with `stats.all_of` (a failed part decides). Regime gate `memorise_early`: the deeper depths
+    memorise by {memorise_by:.0%} of the budget, else part (2) has no room to show and the claim is
+    inconclusive at this profile, the gate naming the budget that would settle it. The grokking
+    delay after memorisation (test-rise onset minus t_train, censored at the budget) is reported
+    beside, not scored."""
     d = _largest_n(df)
     depths = sorted(d["depth"].unique())
     n_seeds = stats.n_seeds(d)
@@ -149,45 +212,65 @@ def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
     value += "; delay after memorisation (not scored): " + ", ".join(
         f"depth {k} {fmt(delay[k])} ({counts(o[o['depth'] == k])})" for k in depths)
     lo, hi = parts["test"][2].get("ratio_ci", (None, None))
-    return Verdict(combine(*(p[0] for p in parts.values())), value, lo, hi, n_seeds, extra=extra,
+    later = combine(*(p[0] for p in parts.values()))
+    grok, grok_text = _grokking_part(d, depths)
+    extra["later"], extra["grokking"] = later, grok
+    value += "; " + grok_text
+    return Verdict(stats.all_of(later, grok), value, lo, hi, n_seeds, extra=extra,
                    note="rise onsets from step 0, censored at the budget; Kaplan-Meier medians; "
-                        + ", ".join(f"{c}: {p[0]}" for c, p in parts.items()))
+                        + ", ".join(f"{c}: {p[0]}" for c, p in parts.items())
+                        + f"; later rise: {later}; the later rise is grokking: {grok}")
 
 
 # ------------------------------------------------------------------------------ P4-multistage
-MAJORITY = 0.5   # a depth is two-stage when this share of its memorised members is, by its exact interval
 UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
 
 
-@rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence,))
-@_formatted(few=UNANIMOUS - 1, enough=UNANIMOUS)
-def multistage_rule(df: pd.DataFrame) -> Verdict:
-    """At the largest N, count per depth the memorised members with two or more surges of test
-    accuracy after memorisation (the two-stage rule of grokcore.claims.p4.probes). Whether a depth's
-    share is a majority is decided by its exact interval (`stats.share_at_least`: {few}/{few} and
-    0/{few} cannot decide, {enough}/{enough} and 0/{enough} can). Reproduced: the shallowest depth not a majority and every
-    deeper depth a majority; not reproduced: no deeper depth a majority; partially reproduced
-    otherwise; each only when undecided depths could not change it (`stats.resolve`), else
-    inconclusive, as when some depth has no memorised member, or no member has even one surge
-    (no generalisation stage to count)."""
-    d = memorised(_largest_n(df))
-    depths = sorted(_largest_n(df)["depth"].unique())
-    two = {k: int((d.loc[d["depth"] == k, "n_surges"] >= 2).sum()) for k in depths}
+def _multistage(d: pd.DataFrame, depths: list, col: str) -> tuple[str, dict, dict, bool]:
+    """(verdict, two-stage counts, memorised counts, any surge) of P4-multistage's rule with the
+    surge counts of column `col` (the main plateau or its sensitivity variant)."""
+    two = {k: int((d.loc[d["depth"] == k, col] >= 2).sum()) for k in depths}
     mem = {k: int((d["depth"] == k).sum()) for k in depths}
-    value = "; ".join(f"depth {k}: {two[k]}/{mem[k]} two-stage" for k in depths)
-    n_seeds = stats.n_seeds(_largest_n(df))
-    extra = {"two_stage": two, "memorised": mem}
-    if len(depths) < 2 or min(mem.values()) == 0 or not (d["n_surges"] >= 1).any():
-        return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
-                       note="a depth never memorised, or no member has a surge after memorisation")
+    if len(depths) < 2 or min(mem.values()) == 0 or not (d[col] >= 1).any():
+        return INCONCLUSIVE, two, mem, False
     tri = {True: REPRODUCED, False: NOT_REPRODUCED, None: INCONCLUSIVE}
-    shallow = {True: NOT_REPRODUCED, False: REPRODUCED, None: INCONCLUSIVE}[stats.share_at_least(two[depths[0]], mem[depths[0]],
-                                                                                 MAJORITY)]
+    shallow = {True: NOT_REPRODUCED, False: REPRODUCED, None: INCONCLUSIVE}[
+        stats.share_at_least(two[depths[0]], mem[depths[0]], MAJORITY)]
     deep = [tri[stats.share_at_least(two[k], mem[k], MAJORITY)] for k in depths[1:]]
     v = stats.resolve(lambda p: REPRODUCED if all(x == REPRODUCED for x in p) else
                       NOT_REPRODUCED if all(x == NOT_REPRODUCED for x in p[1:]) else PARTIALLY_REPRODUCED, shallow, *deep)
-    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
-                   note="two-stage = two test jumps of >= 10 points after memorisation separated by a plateau")
+    return v, two, mem, True
+
+
+@rule("P4-multistage", by=("n_train", "depth"), gates=(no_divergence, memorise_early))
+@_formatted(few=UNANIMOUS - 1, enough=UNANIMOUS, share=PLATEAU_SHARE, alt=PLATEAU_ALT, memorise_by=MEMORISE_BY)
+def multistage_rule(df: pd.DataFrame, variant: str = "n_surges_alt") -> Verdict:
+    """At the largest N, count per depth the memorised members with two or more surges of test
+    accuracy after memorisation (the two-stage rule of grokcore.claims.p4.probes, on a linear step
+    axis: two jumps of >= 10 points separated by a plateau of at least {share:.0%} of the budget in
+    steps). Whether a depth's share is a majority is decided by its exact interval
+    (`stats.share_at_least`: {few}/{few} and 0/{few} cannot decide, {enough}/{enough} and 0/{enough} can).
+    Reproduced: the shallowest depth not a majority and every deeper depth a majority; not
+    reproduced: no deeper depth a majority; partially reproduced otherwise; each only when undecided
+    depths could not change it (`stats.resolve`), else inconclusive, as when some depth has no
+    memorised member, or no member has even one surge (no generalisation stage to count). The same
+    rule with the sensitivity variant (a plateau of {alt:.0%} of the budget, column `variant`) is
+    shown beside, not scored. Regime gate `memorise_early`: the deeper depths memorise by
+    {memorise_by:.0%} of the budget, else a second stage has no room to show."""
+    big = _largest_n(df)
+    d, depths = memorised(big), sorted(big["depth"].unique())
+    v, two, mem, any_surge = _multistage(d, depths, "n_surges")
+    value = "; ".join(f"depth {k}: {two[k]}/{mem[k]} two-stage" for k in depths)
+    extra = {"two_stage": two, "memorised": mem}
+    if variant in d:
+        v_alt, two_alt, _, _ = _multistage(d, depths, variant)
+        value += (f" (variant, plateau {PLATEAU_ALT:.0%} of the budget: "
+                  + ", ".join(f"{two_alt[k]}/{mem[k]}" for k in depths) + f", {v_alt})")
+        extra.update(variant=v_alt, two_stage_variant=two_alt)
+    note = f"two-stage = two test jumps of >= 10 points after memorisation separated by a plateau of >= {PLATEAU_SHARE:.0%} of the budget"
+    if not any_surge:
+        note = "a depth never memorised, or no member has a surge after memorisation; " + note
+    return Verdict(v, value, n_seeds=stats.n_seeds(big), extra=extra, note=note)
 
 
 # ------------------------------------------------------------------------------ P4-rank

@@ -12,7 +12,7 @@ import pandas as pd
 from ...results.tables import members_table
 from .. import stats
 from ..rules import fmt
-from .probes import n_surges, onset, probe_accuracy_of, rank_threshold, stage_class, tunnel_length
+from .probes import PLATEAU_ALT, n_surges, onset, probe_accuracy_of, rank_threshold, stage_class, tunnel_length
 
 RISE_TRAIN, RISE_TEST = 0.5, 0.1  # accuracy points a curve must gain (from step 0) for its rise to count
 RISE_AFTER = 0.10   # test-accuracy points the rise after memorisation must gain for `t_test_rise`
@@ -21,7 +21,7 @@ RANK_FALL = 1.0     # rank a layer must lose for `t_rank_fall`
 
 def stage_table(ds, rank_layer: int = -2, **labels):
     """One row per member of a deep-MLP results Dataset: memorisation step t_train, counted
-    surges (the two-stage rule) and the stage they give, final accuracies, and three onsets, all
+    surges (the two-stage rule; `n_surges_alt` with its sensitivity variant) and the stage they give, final accuracies, and three onsets, all
     measured after t_train (NaN for a member that never memorised): the test-accuracy rise, the
     weight-norm fall and (when logged) the feature-rank fall of `rank_layer` (default: the
     second-to-last Linear layer). Two more onsets are measured from step 0, for every member:
@@ -39,6 +39,7 @@ def stage_table(ds, rank_layer: int = -2, **labels):
                 "t_rise_test": onset(steps, te, min_change=RISE_TEST)}
         after = steps >= (t_tr if np.isfinite(t_tr) else np.inf)
         row = {**rise, "n_surges": n_surges(steps, te, t_tr),
+               "n_surges_alt": n_surges(steps, te, t_tr, share=PLATEAU_ALT),
                "test_at_train": float(te[after][0]) if after.any() else np.nan,
                "test_rise": float(np.nanmax(te[after]) - te[after][0]) if after.any() else np.nan,
                "t_test_rise": onset(steps[after], te[after], min_change=RISE_AFTER) if after.any() else np.nan,
@@ -52,6 +53,7 @@ def stage_table(ds, rank_layer: int = -2, **labels):
         rows.append(row)
     out = pd.concat([df, pd.DataFrame(rows)], axis=1)
     out["stage"] = out["n_surges"].map(stage_class)
+    out["run_wall_s"] = float(ds.attrs.get("wall_time_s", np.nan))  # the ensemble's wall time (cost estimates)
     out["depth"] = labels.get("depth", cfg["depth"])
     out["n_train"] = labels.get("n_train", cfg["n_train"])
     return out
