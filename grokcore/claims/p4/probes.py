@@ -11,7 +11,7 @@ memorisation (steps >= t_train) take the running maximum c of test accuracy. A s
 plateau when c gains less than `flat` between s and s + w, where the plateau length w is
 PLATEAU_SHARE of the budget (the run's last step) in steps (5,000 of the paper's 1e5). The
 non-plateau runs between plateaus are the surges; a surge counts when c gains at least `jump`
-over it. Near the end of the record the look-ahead window is cut at the last step, so a surge
+over it (a window shorter than the record's spacing reaches the next record). Near the end of the record the look-ahead window is cut at the last step, so a surge
 that starts in the final w steps is still found (its top is the last record) and the plateau
 before it still has to last w. Two-stage = at least two counted surges: two jumps of >= 10
 points separated by a plateau of at least w steps. PLATEAU_ALT is the sensitivity variant shown
@@ -90,12 +90,21 @@ def rank_threshold(width: int, n_features: int, fraction: float = RANK_FRACTION,
     return np.array([first] + [fraction * width] * (depth - 1), dtype=float)
 
 
-def tunnel_length(ranks, threshold) -> np.ndarray:
-    """Number of hidden layers with rank < threshold. ranks (..., L) over all Linear layers;
-    the output layer (rank <= classes) is excluded; threshold: one number, or one per layer (L,)."""
-    r = np.asarray(ranks, dtype=float)[..., :-1]
+TUNNEL_CONVENTIONS = ("hidden", "all")  # hidden layers only; every Linear layer, the output layer included
+
+
+def tunnel_length(ranks, threshold, convention: str = "hidden") -> np.ndarray:
+    """Number of layers with rank < threshold. ranks (..., L) over all Linear layers; threshold:
+    one number, or one per layer (L,). `convention` 'hidden' counts the hidden layers only (the
+    output layer, rank <= classes, excluded); 'all' counts every Linear layer, as the authors'
+    code logs them (the output layer, always below a threshold above the class count, included)."""
+    if convention not in TUNNEL_CONVENTIONS:
+        raise ValueError(f"unknown tunnel convention {convention!r}; valid: {', '.join(TUNNEL_CONVENTIONS)}")
+    r = np.asarray(ranks, dtype=float)
     t = np.asarray(threshold, dtype=float)
-    return (r < (t[:-1] if t.ndim else t)).sum(-1)
+    if convention == "hidden":
+        r, t = r[..., :-1], (t[:-1] if t.ndim else t)
+    return (r < t).sum(-1)
 
 
 def rank_eval_cost(ds, cfg) -> tuple[float, float, int]:
@@ -131,7 +140,8 @@ def surges(steps, acc, start_step: float = 0.0, jump: float = 0.10, flat: float 
     if len(acc) < 2:
         return []
     c = np.maximum.accumulate(acc)
-    ahead = (np.searchsorted(steps, steps + plateau, side="right") - 1).clip(max=len(c) - 1)
+    ahead = np.maximum(np.searchsorted(steps, steps + plateau, side="right") - 1,  # at least the next record
+                       np.arange(1, len(c) + 1)).clip(max=len(c) - 1)
     on_plateau = (c[ahead] - c) < flat
     out, k = [], 0
     while k < len(c):

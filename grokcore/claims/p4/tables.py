@@ -136,14 +136,23 @@ def tunnel_note(threshold, paper_n: int) -> str:
 
 def rank_table(datasets: dict, ranks: dict, thresholds: dict) -> pd.DataFrame:
     """The member table of the depth runs at one N ({depth: Dataset}) with each member's tunnel
-    length: `tunnel` from its float64 final ranks (`ranks`: {depth: (E, L)}, as `final_ranks`
-    gives them) and `tunnel_at_init` from its logged ranks at step 0 (a tunnel the training did
-    not make would already be there), both against `thresholds` ({depth: per-layer threshold})."""
+    length: `tunnel` (hidden layers) and `tunnel_all` (every Linear layer, the output included) from
+    its float64 final ranks (`ranks`: {depth: (E, L)}, as `final_ranks` gives them), and
+    `tunnel_at_init`, `tunnel_all_at_init` from its logged ranks at step 0 (a tunnel the training
+    did not make would already be there), all against `thresholds` ({depth: per-layer threshold})."""
     out = pd.concat([stage_table(ds, depth=d) for d, ds in datasets.items()], ignore_index=True)
-    out["tunnel"] = [int(tunnel_length(r, thresholds[d])) for d in datasets for r in ranks[d]]
-    out["tunnel_at_init"] = [int(tunnel_length(r0, thresholds[d]))
-                             for d, ds in datasets.items() for r0 in ds["feature_rank"].values[:, 0]]
+    for col, conv in (("tunnel", "hidden"), ("tunnel_all", "all")):
+        out[col] = [int(tunnel_length(r, thresholds[d], conv)) for d in datasets for r in ranks[d]]
+        out[col + "_at_init"] = [int(tunnel_length(r0, thresholds[d], conv))
+                                 for d, ds in datasets.items() for r0 in ds["feature_rank"].values[:, 0]]
     return out
+
+
+def rank_pool(*tables) -> pd.DataFrame:
+    """P4-rank's members: the chapter's member tables (depth runs, gamma sweep, N sweep) one after
+    the other, each member once (a configuration and seed that two sweeps share is kept from the first)."""
+    t = pd.concat(tables, ignore_index=True)
+    return t.drop_duplicates(subset=["depth", "n_train", "wd", "seed"], keep="first").reset_index(drop=True)
 
 
 def rank_precision(datasets: dict, ranks: dict) -> pd.DataFrame:
