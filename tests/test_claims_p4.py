@@ -62,6 +62,7 @@ def test_memorise_early_gate_fails_when_deep_members_memorise_late_and_names_the
     df.loc[df["depth"] > 4, "t_train"] = 900.0           # 90% of the 1,000-step budget
     g = p4.memorise_early(df)
     assert not g.passed and "depth 8 90%" in g.value and "T >= 1,800 steps" in g.value and "+16 minutes" in g.value
+    assert "5 seeds (now 5)" in g.value
     row = judge("P4-depth", df)
     assert row["verdict"] == INCONCLUSIVE and "deeper depths memorise early" in row["gate"]
     assert p4.memorise_early(depth_table(FIVE)).passed   # memorised at 10% of the budget

@@ -88,6 +88,7 @@ def _ratio_ci(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int = BOOT_SE
 
 RISES = {"train": "t_rise_train", "test": "t_rise_test"}  # the two curves P4-depth judges
 MAJORITY = 0.5   # a depth counts (two-stage, grokking) when this share of its memorised members does, by its exact interval
+UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
 
 
 def _rise_part(d: pd.DataFrame, col: str, depths: list, n_boot: int) -> tuple[str, str, dict]:
@@ -146,11 +147,14 @@ def memorise_early(df: pd.DataFrame, by: float = MEMORISE_BY) -> Gate:
         worst = max(deep.values())
         if math.isfinite(worst):
             need = worst / by
-            value += f"; settling it needs T >= {fmt(need)} steps at depths {', '.join(map(str, deep))} (x{need / budget:.2g})"
+            seeds = min(int((d["depth"] == k).sum()) for k in deep)
+            more = max(1.0, UNANIMOUS / max(seeds, 1))  # a majority needs UNANIMOUS members to be decided
+            value += (f"; settling it needs T >= {fmt(need)} steps (x{need / budget:.2g}) and {max(seeds, UNANIMOUS)} "
+                      f"seeds (now {seeds}) at depths {', '.join(map(str, deep))}: x{need / budget * more:.2g} their model-steps")
             if "run_wall_s" in d:
                 wall = sum(float(d.loc[d["depth"] == k, "run_wall_s"].iloc[0]) for k in deep)
                 if math.isfinite(wall):
-                    value += (f", about +{(need / budget - 1) * wall / 60:.0f} minutes of training on the "
+                    value += (f", about +{(need / budget * more - 1) * wall / 60:.0f} minutes of training on the "
                               f"{wall / 60:.0f} their runs took (wall time as run, shared CPU; or lr*gamma raised "
                               "as much, recalibrated)")
         else:
@@ -224,7 +228,6 @@ def depth_rule(df: pd.DataFrame, n_boot: int = DEPTH_N_BOOT) -> Verdict:
 
 
 # ------------------------------------------------------------------------------ P4-multistage
-UNANIMOUS = next(n for n in range(1, 100) if stats.share_at_least(n, n, MAJORITY) is not None)  # fewest that decide
 
 
 def _multistage(d: pd.DataFrame, depths: list, col: str) -> tuple[str, dict, dict, bool]:
