@@ -31,6 +31,6 @@ def test_abs_spearman_diff_ci_favours_the_indicator_that_tracks_y():
 
 def test_permutation_p_small_for_a_real_pairing_and_large_for_none():
     x = np.logspace(2, 5, 12)
-    close = lambda a, b: float((np.abs(np.log10(a / b)) <= np.log10(2)).sum())  # noqa: E731
+    close = lambda a, b: (np.abs(np.log10(a / b)) <= np.log10(2)).sum(-1)  # noqa: E731  (one value per row)
     assert stats.permutation_p(x, x * 1.2, close, n_perm=500) < 0.01
     assert stats.permutation_p(np.full(12, 500.0), np.full(12, 550.0), close, n_perm=200) == 1.0

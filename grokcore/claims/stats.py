@@ -131,12 +131,14 @@ def abs_spearman_diff_ci(x1, x2, y, n_boot: int = N_BOOT, level: float = LEVEL, 
 
 
 def permutation_p(x, y, stat, n_perm: int = 2000, seed: int = 0) -> float:
-    """One-sided permutation p-value of stat(x, y) (larger = more extreme) against the pairings of
-    `x` with shuffled `y`: (1 + #{null >= observed}) / (1 + n_perm). `stat` takes arrays."""
+    """One-sided permutation p-value of stat (larger = more extreme) against the pairings of `x`
+    with shuffled `y`: (1 + #{null >= observed}) / (1 + n_perm). `stat(X, Y)` takes (rows, n)
+    arrays, one pairing per row, and returns one value per row (all shuffles at once)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     rng = np.random.default_rng(seed)
-    obs = stat(x, y)
-    null = np.array([stat(x, rng.permutation(y)) for _ in range(n_perm)])
+    obs = float(np.asarray(stat(x[None, :], y[None, :]))[0])
+    perms = np.argsort(rng.random((n_perm, len(y))), axis=1)
+    null = np.asarray(stat(np.broadcast_to(x, perms.shape), y[perms]), float)
     return float((1 + np.sum(null >= obs - 1e-12)) / (1 + n_perm))
 
 

@@ -29,6 +29,7 @@ RISE = "t_test_rise"
 BOOT_SEED = 0  # the generator seed of the bootstraps inside the rules
 DEPTH_N_BOOT = 200   # P4-depth: resamples of the deepest/shallowest ratio of Kaplan-Meier medians
 TUNNEL_N_BOOT = 400  # P4-tunnel: resamples of each depth's median tunnel length
+NORM_N_BOOT = 400    # P4-norm: resamples of each correlation and of their difference
 
 
 def _formatted(**values):
@@ -323,7 +324,7 @@ def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdic
         return Verdict(INCONCLUSIVE, value, n_seeds=n_seeds, extra=extra,
                        note=f"fewer than {MIN_RISERS} members rose by 10 points after memorisation")
     p = stats.permutation_p(risers[rise].to_numpy(float), risers["t_rank_fall"].to_numpy(float),
-                            lambda a, b: float((log_gap(b, a) <= limit).sum()), n_perm=RANK_N_PERM, seed=BOOT_SEED)
+                            lambda a, b: (log_gap(b, a) <= limit).sum(-1), n_perm=RANK_N_PERM, seed=BOOT_SEED)
     extra["perm_p"] = p
     lo, hi = stats.share_ci(hit, n)
     value += f" (share CI [{fmt(lo)}, {fmt(hi)}]); permutation null p = {fmt(p)}"
@@ -488,8 +489,8 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
         return Verdict(INCONCLUSIVE, f"{len(d)} memorised members", n_seeds=n_seeds,
                        note=f"fewer than {NORM_MIN_MEMBERS} memorised members")
     y = d["final_test_acc"].to_numpy(float)
-    rho = {k: stats.spearman_ci(d[c], y, seed=BOOT_SEED) for k, c in INDICATORS.items()}
-    lo, hi = stats.abs_spearman_diff_ci(d["rank_mean"], d["norm_mean"], y, seed=BOOT_SEED)
+    rho = {k: stats.spearman_ci(d[c], y, n_boot=NORM_N_BOOT, seed=BOOT_SEED) for k, c in INDICATORS.items()}
+    lo, hi = stats.abs_spearman_diff_ci(d["rank_mean"], d["norm_mean"], y, n_boot=NORM_N_BOOT, seed=BOOT_SEED)
     gap = 100 * (d.loc[d["n_train"] == ns[-1], "final_test_acc"].median() - d.loc[d["n_train"] == ns[0], "final_test_acc"].median())
     value = (", ".join(f"rho({k}, test acc) {fmt(r[0])} [{fmt(r[1])}, {fmt(r[2])}]" for k, r in rho.items())
              + f"; |rho_rank| - |rho_norm| CI [{fmt(lo)}, {fmt(hi)}]; {len(d)} members; test accuracy "
