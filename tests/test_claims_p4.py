@@ -510,3 +510,17 @@ def test_settings_notes_state_the_runs_settings():
                                     "width 128, 10000 steps, lr 0.004, init x8")
     assert "γ=0.05, " in p4.sweep_note(p4.norm_sweep(cfg, [0.025, 0.05, 0.25], [400, 800], 4))
     assert p4.with_note({"note": "rule"}, "settings") == {"note": "settings; rule"}
+
+
+def test_p4_rank_and_norm_name_what_would_settle_an_inconclusive_verdict():
+    v = p4.rank_rule(rank_rows(SPREAD[:5] + [(400, 20000)] + SPREAD[:1]))
+    assert v.verdict == INCONCLUSIVE and "rising members" in v.note
+    acc = [0.80, 0.82, 0.84, 0.86, 0.88, 0.90]
+    weak = norm_rows({2000: [(1.0, 50, acc[0]), (1.1, 48, acc[1]), (1.0, 51, acc[2])],
+                      5000: [(1.1, 47, acc[3]), (1.0, 49, acc[4]), (1.1, 46, acc[5])]})
+    v = p4.norm_rule(weak)
+    assert v.verdict == INCONCLUSIVE and "members (CI half-width" in v.note
+    wrong = norm_rows({2000: [(1.0, 40, acc[0]), (1.1, 43, acc[1]), (1.0, 41, acc[2])],
+                       5000: [(1.1, 45, acc[3]), (1.0, 44, acc[4]), (1.1, 47, acc[5])]})
+    v = p4.norm_rule(wrong)
+    assert v.verdict in (INCONCLUSIVE, NOT_REPRODUCED) and ("wrong sign" in v.note or v.verdict == NOT_REPRODUCED)

@@ -34,3 +34,11 @@ def test_permutation_p_small_for_a_real_pairing_and_large_for_none():
     close = lambda a, b: (np.abs(np.log10(a / b)) <= np.log10(2)).sum(-1)  # noqa: E731  (one value per row)
     assert stats.permutation_p(x, x * 1.2, close, n_perm=500) < 0.01
     assert stats.permutation_p(np.full(12, 500.0), np.full(12, 550.0), close, n_perm=200) == 1.0
+
+
+def test_members_to_decide_a_share():
+    assert stats.members_to_decide(3, 3, 1 / 3, 2 / 3) == 8              # all coincide: 8/8 clears 2/3
+    assert stats.members_to_decide(8, 8, 1 / 3, 2 / 3) == 8              # already decided
+    assert stats.members_to_decide(1, 2, 1 / 3, 2 / 3, most=50) == 30     # one half: inside [1/3, 2/3) at 30
+    assert stats.members_to_decide(4, 6, 1 / 3, 2 / 3) is None           # exactly on the 2/3 edge: never
+    assert stats.members_to_decide(0, 0, 1 / 3, 2 / 3) is None

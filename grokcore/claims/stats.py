@@ -214,6 +214,17 @@ def share_band(k: int, n: int, low: float, high: float, level: float = COUNT_LEV
     return INCONCLUSIVE
 
 
+def members_to_decide(k: int, n: int, low: float, high: float, most: int = 1000) -> int | None:
+    """The fewest members at which the share k/n (held fixed) would take a share_band verdict other
+    than inconclusive; None when not within `most` (a share on an edge never decides)."""
+    if not n:
+        return None
+    for m in range(max(n, 1), most + 1):
+        if share_band(int(round(k / n * m)), m, low, high) != INCONCLUSIVE:
+            return m
+    return None
+
+
 def fewer(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05):
     """Whether share k1/n1 is below k2/n2 (Fisher's exact test, one-sided at `alpha`): True when
     significantly below, False when it is not below at all (k1/n1 >= k2/n2), None when below but

@@ -329,11 +329,15 @@ def rank_rule(df: pd.DataFrame, window: float = 2.0, rise: str = RISE) -> Verdic
     lo, hi = stats.share_ci(hit, n)
     value += f" (share CI [{fmt(lo)}, {fmt(hi)}]); permutation null p = {fmt(p)}"
     v = stats.share_band(hit, n, *COINCIDE_BAND)
+    note = (f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}; "
+            "null: rank-fall onsets shuffled among the risers")
+    if v == INCONCLUSIVE:
+        need = stats.members_to_decide(hit, n, *COINCIDE_BAND)
+        note += (f"; at this share the interval clears an edge with about {need} rising members" if need else
+                 "; at this share no count of members clears an edge")
     if v == REPRODUCED and p >= ALPHA:
         v = INCONCLUSIVE
-    return Verdict(v, value, n_seeds=n_seeds, extra=extra,
-                   note=f"onsets: half of the rise / of the fall covered, after memorisation; window x{window:g}; "
-                        f"null: rank-fall onsets shuffled among the risers")
+    return Verdict(v, value, n_seeds=n_seeds, extra=extra, note=note)
 
 
 # ------------------------------------------------------------------------------ P4-tunnel
@@ -505,5 +509,12 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
         v = REPRODUCED if lo > 0 else PARTIALLY_REPRODUCED
     else:
         v = INCONCLUSIVE
-    return Verdict(v, value, lo, hi, n_seeds, extra=extra,
-                   note="indicators: curves summarised by their step averages; Spearman across members, bootstrap CIs")
+    note = "indicators: curves summarised by their step averages; Spearman across members, bootstrap CIs"
+    diff = abs(rho["rank"][0]) - abs(rho["norm"][0])
+    if v == INCONCLUSIVE and rho["rank"][0] > 0:
+        note += "; rho_rank's point estimate has the wrong sign (a higher rank with better test accuracy)"
+    elif v == INCONCLUSIVE and math.isfinite(diff) and math.isfinite(hi - lo):
+        need = len(d) * ((hi - lo) / 2 / max(abs(diff), 1e-3)) ** 2  # a CI half-width shrinking as 1/sqrt(members)
+        note += (f"; a difference of {fmt(diff)} clears 0 with roughly {fmt(need)} members "
+                 f"(CI half-width {fmt((hi - lo) / 2)} at {len(d)}, shrinking as 1/sqrt(members))")
+    return Verdict(v, value, lo, hi, n_seeds, extra=extra, note=note)
