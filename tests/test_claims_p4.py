@@ -19,13 +19,17 @@ def members(rows, budget=1000.0, n_train=500):
     return out
 
 
-def depth_table(rise_by_depth, test_by_depth=None, t_train=100.0):
-    """Three members per depth; rise_by_depth: depth -> three train-rise onsets from step 0
-    (INF: the curve never rose); the test rise follows 50 steps later unless test_by_depth says."""
+def depth_table(rise_by_depth, test_by_depth=None, t_train=100.0, surges=1.0):
+    """One member per onset; rise_by_depth: depth -> train-rise onsets from step 0 (INF: the curve
+    never rose); the test rise follows 50 steps later unless test_by_depth says; every member
+    memorises at `t_train` and has `surges` test surges after it."""
     test_by_depth = test_by_depth or {d: [r + 50 for r in rs] for d, rs in rise_by_depth.items()}
     return members([{"depth": d, "t_train": t_train, "t_rise_train": r, "t_rise_test": q,
-                     "t_test_rise": q}
+                     "t_test_rise": q, "n_surges": surges}
                     for d in rise_by_depth for r, q in zip(rise_by_depth[d], test_by_depth[d])])
+
+
+FIVE = {4: [200, 205, 210, 215, 220], 8: [400, 410, 420, 430, 440], 12: [800, 810, 820, 830, 840]}
 
 
 def judge(cid, df, **kw):
@@ -34,10 +38,36 @@ def judge(cid, df, **kw):
 
 # ------------------------------------------------------------------------------ P4-depth
 def test_p4_depth_reproduced_when_both_rises_come_later_with_depth():
-    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, INF]})
+    df = depth_table({4: [200, 205, 210, 215, 220], 8: [400, 410, 420, 430, 440], 12: [800, 810, 820, 830, INF]})
     row = judge("P4-depth", df)
     assert row["raw_verdict"] == REPRODUCED
     assert row["ci_low"] > 1
+    assert "deeper depths memorise early" in row["gates"] and "FAILS" not in row["gates"]
+
+
+def test_p4_depth_not_reproduced_when_the_later_rise_is_not_grokking():
+    """The deeper networks rise later and memorise early, but their test accuracy never surges
+    after memorisation: a later rise that is not grokking does not show "deeper MLPs grok more"."""
+    v = p4.depth_rule(depth_table(FIVE, surges=0.0))
+    assert v.verdict == NOT_REPRODUCED and v.extra["later"] == REPRODUCED and v.extra["grokking"] == NOT_REPRODUCED
+
+
+def test_p4_depth_grokking_part_undecided_with_three_members_per_depth():
+    v = p4.depth_rule(depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]}))
+    assert v.extra["later"] == REPRODUCED and v.verdict == INCONCLUSIVE   # 3/3 cannot decide a majority
+
+
+def test_memorise_early_gate_fails_when_deep_members_memorise_late_and_names_the_budget():
+    df = depth_table(FIVE).assign(run_wall_s=600.0)
+    df.loc[df["depth"] > 4, "t_train"] = 900.0           # 90% of the 1,000-step budget
+    g = p4.memorise_early(df)
+    assert not g.passed and "depth 8 90%" in g.value and "T >= 1,800 steps" in g.value and "+16 minutes" in g.value
+    assert "5 seeds (now 5)" in g.value
+    row = judge("P4-depth", df)
+    assert row["verdict"] == INCONCLUSIVE and "deeper depths memorise early" in row["gate"]
+    assert p4.memorise_early(depth_table(FIVE)).passed   # memorised at 10% of the budget
+    df.loc[df["depth"] == 12, "t_train"] = INF           # most never memorised: no finite budget to name
+    assert "more than twice" in p4.memorise_early(df).value
 
 
 def test_p4_depth_not_reproduced_when_deep_rises_earlier():
@@ -68,13 +98,13 @@ def test_p4_depth_inconclusive_when_the_shallowest_depth_does_not_rise():
 
 
 def test_p4_depth_partial_when_middle_depth_breaks_the_order():
-    df = depth_table({4: [200, 210, 220], 8: [900, 920, 940], 12: [800, 820, 840]})
+    df = depth_table({4: FIVE[4], 8: [900, 910, 920, 930, 940], 12: FIVE[12]})
     assert p4.depth_rule(df).verdict == PARTIALLY_REPRODUCED
 
 
 def test_p4_depth_partial_when_train_rises_later_but_test_does_not():
-    df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]},
-                     test_by_depth={4: [900, 910, 920], 8: [900, 905, 915], 12: [880, 890, 900]})
+    df = depth_table(FIVE, test_by_depth={4: [900, 905, 910, 915, 920], 8: [900, 903, 905, 910, 915],
+                                          12: [880, 885, 890, 895, 900]})
     v = p4.depth_rule(df)
     assert v.verdict == PARTIALLY_REPRODUCED and "train: reproduced" in v.note and "test: not reproduced" in v.note
 
@@ -83,7 +113,7 @@ def test_p4_depth_reports_the_delay_after_memorisation_without_scoring_it():
     df = depth_table({4: [200, 210, 220], 8: [400, 420, 440], 12: [800, 820, 840]})
     df.loc[df["depth"] == 12, "t_train"] = INF   # never memorised: no delay, but the rises still count
     v = p4.depth_rule(df)
-    assert v.verdict == REPRODUCED
+    assert v.extra["later"] == REPRODUCED and v.verdict == INCONCLUSIVE   # no memorised depth-12 member to surge
     assert v.extra["n_memorised"] == {4: 3, 8: 3, 12: 0}
     assert np.isnan(v.extra["delay_km_median"][12])
 
@@ -153,6 +183,7 @@ def test_rank_table_counts_tunnels_from_the_float64_ranks_and_at_step_zero():
     final = {4: np.array([[60, 50, 40, 10], [60, 120, 120, 10]], float)}
     t = p4.rank_table({4: ds}, final, thresholds)
     assert t["tunnel"].tolist() == [2, 0] and t["tunnel_at_init"].tolist() == [0, 0]
+    assert t["tunnel_all"].tolist() == [3, 1] and t["tunnel_all_at_init"].tolist() == [0, 0]   # the output layer counts
     prec = p4.rank_precision({4: ds}, final)
     assert prec["members"].sum() == 8 and prec["members differing"].tolist() == [0, 1, 1, 2]
     assert p4.tunnel_note(thresholds[4], 5000) == ("float64 final ranks, threshold rank < 48 (layer 1) / 96, "
@@ -206,6 +237,21 @@ def test_p4_multistage_not_reproduced_when_shallow_is_as_two_stage():
     assert p4.multistage_rule(df).verdict == NOT_REPRODUCED
 
 
+def test_p4_multistage_shows_the_sensitivity_variant_beside_the_verdict():
+    df = stage_rows({4: [1, 1, 0, 0, 1], 8: [2, 2, 2, 3, 2], 12: [2, 3, 2, 2, 2]})
+    df["n_surges_alt"] = np.minimum(df["n_surges"], 1)      # a longer plateau merges every second surge
+    v = p4.multistage_rule(df)
+    assert v.verdict == REPRODUCED and v.extra["variant"] == NOT_REPRODUCED and "variant, plateau 10%" in v.our_value
+
+
+def test_p4_multistage_gated_when_deep_members_memorise_late():
+    df = stage_rows({4: [1, 1, 0, 0, 1], 8: [2, 2, 2, 3, 2], 12: [2, 3, 2, 2, 2]})
+    df.loc[df["depth"] > 4, "t_train"] = 800.0
+    row = judge("P4-multistage", df)
+    assert row["raw_verdict"] == REPRODUCED and row["verdict"] == INCONCLUSIVE
+    assert "deeper depths memorise early" in row["gate"]
+
+
 def test_p4_multistage_inconclusive_without_any_surge_or_memorisation():
     assert p4.multistage_rule(stage_rows({4: [0, 0], 8: [0, 0]})).verdict == INCONCLUSIVE
     df = stage_rows({4: [1, 1], 8: [2, 2]})
@@ -215,16 +261,28 @@ def test_p4_multistage_inconclusive_without_any_surge_or_memorisation():
 
 # ------------------------------------------------------------------------------ P4-rank
 def rank_rows(pairs):
-    return members([{"depth": 4 + 4 * (i % 2), "t_test_rise": a, "t_rank_fall": b} for i, (a, b) in enumerate(pairs)])
+    return members([{"depth": 4 + 4 * (i % 2), "wd": 0.05, "t_test_rise": a, "t_rank_fall": b}
+                    for i, (a, b) in enumerate(pairs)])
+
+
+SPREAD = [(100, 120), (300, 250), (1000, 1200), (3000, 2800), (10000, 9000), (30000, 33000)]  # onsets over 2.5 decades
 
 
 def test_p4_rank_reproduced_when_rank_falls_at_the_rise():
+    df = rank_rows(SPREAD * 2)
+    row = judge("P4-rank", df)
+    assert row["verdict"] == REPRODUCED and p4.rank_rule(df).extra["perm_p"] < 0.05
+
+
+def test_p4_rank_inconclusive_when_the_null_pairs_as_well():
+    """Every rise and fall within a factor 2 of every other: the coincidence is the timing alone."""
     df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 500)] * 3)
-    assert judge("P4-rank", df)["verdict"] == REPRODUCED
+    v = p4.rank_rule(df)
+    assert v.verdict == INCONCLUSIVE and v.extra["share"] == 1 and v.extra["perm_p"] >= 0.05
 
 
 def test_p4_rank_inconclusive_when_too_few_risers_to_place_the_share():
-    df = rank_rows([(500, 520), (600, 450), (700, 800), (400, 2000)])   # 3/4 coincide: interval straddles 2/3
+    df = rank_rows(SPREAD[:5] + [(400, 20000)] + SPREAD[:1])   # 6/7 coincide: interval straddles 2/3
     assert p4.rank_rule(df).verdict == INCONCLUSIVE
 
 
@@ -233,41 +291,78 @@ def test_p4_rank_not_reproduced_when_rank_falls_far_from_the_rise():
     assert judge("P4-rank", df)["verdict"] == NOT_REPRODUCED
 
 
-def test_p4_rank_inconclusive_with_one_rising_member():
-    assert p4.rank_rule(rank_rows([(500, 520), (INF, 500)])).verdict == INCONCLUSIVE
+def test_p4_rank_inconclusive_with_fewer_than_five_rising_members():
+    v = p4.rank_rule(rank_rows(SPREAD[:4] + [(INF, 500)]))
+    assert v.verdict == INCONCLUSIVE and "fewer than 5" in v.note
+
+
+def test_rank_pool_keeps_each_member_once():
+    a = members([{"depth": 4, "wd": 0.05}] * 3)
+    b = members([{"depth": 4, "wd": g} for g in (0.05, 0.05, 0.05, 0.25, 0.25, 0.25)])
+    b["seed"] = [0, 1, 2, 0, 1, 2]
+    assert len(p4.rank_pool(a, b)) == 6
 
 
 # ------------------------------------------------------------------------------ P4-tunnel
-def tunnel_rows(lengths):
-    return members([{"depth": d, "tunnel": t} for d, ts in lengths.items() for t in ts])
+def tunnel_rows(lengths, at_init=None):
+    """Hidden tunnel lengths per depth (final; at step 0 `at_init`, default none)."""
+    at_init = at_init or {d: [0] * len(ts) for d, ts in lengths.items()}
+    return members([{"depth": d, "tunnel": t, "tunnel_at_init": t0, "tunnel_all": t + 1}
+                    for d, ts in lengths.items() for t, t0 in zip(ts, at_init[d])])
 
 
-def test_p4_tunnel_reproduced_within_one_layer_of_the_paper():
-    df = tunnel_rows({4: [1, 1, 0], 8: [3, 4, 3], 12: [6, 5, 6]})
-    assert judge("P4-tunnel", df)["verdict"] == REPRODUCED
+def test_p4_tunnel_reproduced_when_it_grows_with_depth_and_forms_in_training():
+    df = tunnel_rows({4: [0, 0, 0], 8: [2, 3, 2], 12: [5, 6, 5]})
+    row = judge("P4-tunnel", df)
+    assert row["verdict"] == REPRODUCED
+    assert "all Linear 3, hidden 2 (paper 3 all / 2 hidden)" in row["our_value"]
 
 
-def test_p4_tunnel_not_reproduced_when_lengths_are_far_though_ordered():
-    df = tunnel_rows({4: [4, 4, 4], 8: [7, 7, 7], 12: [10, 10, 10]})
-    assert judge("P4-tunnel", df)["verdict"] == NOT_REPRODUCED
+def test_p4_tunnel_scores_the_shape_not_the_counts():
+    """Longer tunnels than the paper's at every depth (another width and input size) still grow with depth."""
+    assert p4.tunnel_rule(tunnel_rows({4: [1, 1, 1], 8: [4, 4, 5], 12: [9, 8, 9]})).verdict == REPRODUCED
+
+
+def test_p4_tunnel_miss_where_the_paper_has_a_tunnel():
+    df = tunnel_rows({4: [0, 0, 0], 8: [0, 0, 0], 12: [5, 6, 5]})
+    v = p4.tunnel_rule(df)
+    assert v.verdict == NOT_REPRODUCED and "no hidden tunnel at depth 8" in v.note
 
 
 def test_p4_tunnel_not_reproduced_when_no_tunnel_forms_at_any_depth():
-    """0 layers is within one of the paper's 1 at depth 4, but no tunnel at all is not the claim."""
-    df = tunnel_rows({4: [0, 0, 0], 8: [0, 0, 0], 12: [0, 0, 0]})
-    v = p4.tunnel_rule(df)
-    assert v.verdict == NOT_REPRODUCED and "no tunnel" in v.note
+    """Depth 4's paper length 1 is the output layer: no hidden tunnel anywhere is not the claim."""
+    v = p4.tunnel_rule(tunnel_rows({4: [0, 0, 0], 8: [0, 0, 0], 12: [0, 0, 0]}))
+    assert v.verdict == NOT_REPRODUCED and "no hidden tunnel" in v.note
 
 
-def test_p4_tunnel_uses_the_paper_values_for_n_7000():
-    df = tunnel_rows({4: [1, 1, 1], 8: [5, 5, 5], 12: [6, 6, 6]})
-    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[7000]).verdict == REPRODUCED
-    assert p4.tunnel_rule(df, paper=p4.PAPER_TUNNEL[5000]).verdict == PARTIALLY_REPRODUCED
+def test_p4_tunnel_not_reproduced_when_it_does_not_grow_with_depth():
+    df = tunnel_rows({4: [3, 3, 3], 8: [3, 3, 3], 12: [3, 2, 3]})
+    assert judge("P4-tunnel", df)["verdict"] == NOT_REPRODUCED
+
+
+def test_p4_tunnel_not_reproduced_when_the_tunnel_was_there_at_initialisation():
+    lengths = {4: [0, 0, 0], 8: [2, 3, 2], 12: [5, 6, 5]}
+    v = p4.tunnel_rule(tunnel_rows(lengths, at_init=lengths))
+    assert v.verdict == NOT_REPRODUCED and v.extra["formed"] == {8: NOT_REPRODUCED, 12: NOT_REPRODUCED}
+
+
+def test_p4_tunnel_partial_when_the_middle_depth_breaks_the_order():
+    df = tunnel_rows({4: [0, 0, 0], 8: [6, 6, 6], 12: [5, 5, 5]})
+    assert p4.tunnel_rule(df).verdict == PARTIALLY_REPRODUCED
 
 
 def test_p4_tunnel_inconclusive_when_seeds_disagree_widely():
     df = tunnel_rows({4: [0, 4], 8: [0, 7]})
     assert p4.tunnel_rule(df).verdict == INCONCLUSIVE
+
+
+def test_tunnel_length_under_both_conventions():
+    from grokcore.claims.p4 import probes
+    ranks, t = [60, 50, 40, 10], [48, 96, 96, 96]
+    assert probes.tunnel_length(ranks, t, "hidden") == 2 and probes.tunnel_length(ranks, t, "all") == 3
+    import pytest
+    with pytest.raises(ValueError, match="hidden"):
+        probes.tunnel_length(ranks, t, "output")
 
 
 # ------------------------------------------------------------------------------ P4-wd
@@ -302,19 +397,26 @@ def norm_rows(groups):
                                for a, r, t in rows], n_train=n) for n, rows in groups.items()], ignore_index=True)
 
 
-def test_p4_norm_reproduced_when_norms_overlap_and_rank_separates():
-    df = norm_rows({2000: [(1.00, 50, 0.80), (1.02, 52, 0.81)], 5000: [(1.01, 30, 0.90), (1.03, 31, 0.91)]})
-    assert judge("P4-norm", df)["raw_verdict"] == REPRODUCED
+ACC = np.linspace(0.80, 0.95, 12)
+SCRAMBLE = [5, 0, 9, 3, 11, 7, 1, 10, 4, 8, 2, 6]   # a fixed order unrelated to accuracy
 
 
-def test_p4_norm_not_reproduced_when_norm_separates_and_rank_does_not():
-    df = norm_rows({2000: [(1.0, 40, 0.80), (1.1, 45, 0.81)], 5000: [(2.0, 42, 0.90), (2.1, 44, 0.91)]})
-    assert judge("P4-norm", df)["raw_verdict"] == NOT_REPRODUCED
+def test_p4_norm_reproduced_when_rank_tracks_generalisation_and_the_norm_does_not():
+    rows = [(1.0 + 0.01 * SCRAMBLE[i], 60 - 20 * (a - 0.8) / 0.15, a) for i, a in enumerate(ACC)]
+    row = judge("P4-norm", norm_rows({2000: rows[:6], 5000: rows[6:]}))
+    assert row["raw_verdict"] == REPRODUCED and row["ci_low"] > 0
 
 
-def test_p4_norm_inconclusive_with_a_single_n():
+def test_p4_norm_not_reproduced_when_the_norm_tracks_generalisation_and_the_rank_does_not():
+    rows = [(1.0 + (a - 0.8), 40 + SCRAMBLE[i], a) for i, a in enumerate(ACC)]
+    assert judge("P4-norm", norm_rows({2000: rows[:6], 5000: rows[6:]}))["raw_verdict"] == NOT_REPRODUCED
+
+
+def test_p4_norm_inconclusive_with_few_members_or_a_single_n():
     df = norm_rows({2000: [(1.0, 40, 0.8), (1.1, 45, 0.81)]})
     assert judge("P4-norm", df)["verdict"] == INCONCLUSIVE
+    v = p4.norm_rule(norm_rows({2000: [(1.0, 40, 0.8), (1.1, 45, 0.81)], 5000: [(1.0, 30, 0.9), (1.1, 31, 0.91)]}))
+    assert v.verdict == INCONCLUSIVE and "fewer than 5" in v.note
 
 
 # ------------------------------------------------------------------------------ settings and rank precision
@@ -408,3 +510,17 @@ def test_settings_notes_state_the_runs_settings():
                                     "width 128, 10000 steps, lr 0.004, init x8")
     assert "γ=0.05, " in p4.sweep_note(p4.norm_sweep(cfg, [0.025, 0.05, 0.25], [400, 800], 4))
     assert p4.with_note({"note": "rule"}, "settings") == {"note": "settings; rule"}
+
+
+def test_p4_rank_and_norm_name_what_would_settle_an_inconclusive_verdict():
+    v = p4.rank_rule(rank_rows(SPREAD[:5] + [(400, 20000)] + SPREAD[:1]))
+    assert v.verdict == INCONCLUSIVE and "rising members" in v.note
+    acc = [0.80, 0.82, 0.84, 0.86, 0.88, 0.90]
+    weak = norm_rows({2000: [(1.0, 50, acc[0]), (1.1, 48, acc[1]), (1.0, 51, acc[2])],
+                      5000: [(1.1, 47, acc[3]), (1.0, 49, acc[4]), (1.1, 46, acc[5])]})
+    v = p4.norm_rule(weak)
+    assert v.verdict == INCONCLUSIVE and "members (CI half-width" in v.note
+    wrong = norm_rows({2000: [(1.0, 40, acc[0]), (1.1, 43, acc[1]), (1.0, 41, acc[2])],
+                       5000: [(1.1, 45, acc[3]), (1.0, 44, acc[4]), (1.1, 47, acc[5])]})
+    v = p4.norm_rule(wrong)
+    assert v.verdict in (INCONCLUSIVE, NOT_REPRODUCED) and ("wrong sign" in v.note or v.verdict == NOT_REPRODUCED)

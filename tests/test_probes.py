@@ -9,32 +9,60 @@ def sigmoid_step(steps, at, height, width=0.15):
     return height / (1 + np.exp(-(np.log10(steps) - np.log10(at)) / width))
 
 
+def ramp(steps, at, height, width):
+    """A surge on a linear step axis: `height` gained between `at` and `at + width`."""
+    return height * np.clip((np.asarray(steps, float) - at) / width, 0, 1)
+
+
 STEPS = np.unique(np.round(np.logspace(0, 5, 200)))
+LINEAR = np.arange(0, 10_001, 200.0)  # the book's record at quick: every 200 of 10,000 steps
 
 
 def test_staircase_curve_is_two_stage():
-    acc = 0.1 + sigmoid_step(STEPS, 1e3, 0.35) + sigmoid_step(STEPS, 3e4, 0.45)
-    assert probes.n_surges(STEPS, acc, t_train=100) == 2
-    assert len(probes.surges(STEPS, acc, start_step=100)) == 2
-    assert probes.stage_class(probes.n_surges(STEPS, acc, t_train=100)) == "two or more surges"
+    acc = 0.1 + ramp(LINEAR, 2_000, 0.35, 600) + ramp(LINEAR, 6_000, 0.45, 600)
+    assert probes.n_surges(LINEAR, acc, t_train=1_800) == 2
+    assert len(probes.surges(LINEAR, acc, start_step=1_800)) == 2
+    assert probes.stage_class(probes.n_surges(LINEAR, acc, t_train=1_800)) == "two or more surges"
+
+
+def test_second_surge_near_the_end_of_the_budget_is_seen():
+    """Memorised at 60% of the budget: the first surge right after it, a plateau, and a second one
+    ending at the last record. A look-ahead of a doubling of the step count cannot see it."""
+    acc = 0.2 + ramp(LINEAR, 6_000, 0.3, 800) + ramp(LINEAR, 8_800, 0.3, 1_200)
+    got = probes.surges(LINEAR, acc, start_step=6_000)
+    assert len(got) == 2 and got[-1][1] == 10_000
+    assert probes.n_surges(LINEAR, acc, t_train=6_000) == 2
+    # the sensitivity variant (a plateau of 10% of the budget) still splits a 2,000-step plateau
+    assert probes.n_surges(LINEAR, acc, t_train=6_000, share=probes.PLATEAU_ALT) == 2
+    # a plateau shorter than the variant's 1,000 steps merges the two surges there, not in the main rule
+    short = 0.2 + ramp(LINEAR, 6_000, 0.3, 800) + ramp(LINEAR, 7_600, 0.3, 1_000)
+    assert probes.n_surges(LINEAR, short, t_train=6_000) == 2
+    assert probes.n_surges(LINEAR, short, t_train=6_000, share=probes.PLATEAU_ALT) == 1
+
+
+def test_plateau_length_is_in_steps_of_the_budget():
+    acc = 0.1 + ramp(LINEAR, 2_000, 0.35, 600) + ramp(LINEAR, 2_800, 0.45, 600)  # a 200-step plateau
+    assert probes.n_surges(LINEAR, acc, t_train=1_800) == 1            # shorter than 5% of 10,000
+    assert probes.n_surges(LINEAR, acc, t_train=1_800, plateau=200) == 2
+    assert probes.n_surges(LINEAR, acc, t_train=1_800, budget=4_000) == 2  # 5% of a 4,000-step budget
 
 
 def test_single_grokking_jump_is_one_stage():
-    acc = 0.1 + sigmoid_step(STEPS, 1e4, 0.85)
-    assert probes.n_surges(STEPS, acc, t_train=100) == 1
+    acc = 0.1 + ramp(LINEAR, 4_000, 0.85, 2_000)
+    assert probes.n_surges(LINEAR, acc, t_train=1_000) == 1
     assert probes.stage_class(1.0) == "one surge"
 
 
 def test_rise_during_memorisation_is_not_a_stage():
-    acc = 0.1 + sigmoid_step(STEPS, 20, 0.4) + sigmoid_step(STEPS, 1e4, 0.45)
-    assert probes.n_surges(STEPS, acc, t_train=200) == 1
-    assert probes.n_surges(STEPS, acc, t_train=1) == 2
+    acc = 0.1 + ramp(LINEAR, 400, 0.4, 600) + ramp(LINEAR, 5_000, 0.45, 600)
+    assert probes.n_surges(LINEAR, acc, t_train=1_200) == 1
+    assert probes.n_surges(LINEAR, acc, t_train=200) == 2
 
 
 def test_noise_and_small_jumps_are_not_surges():
     rng = np.random.default_rng(0)
-    acc = 0.5 + rng.normal(0, 0.01, len(STEPS)) + sigmoid_step(STEPS, 1e3, 0.05)
-    assert probes.n_surges(STEPS, acc, t_train=1) == 0
+    acc = 0.5 + rng.normal(0, 0.01, len(LINEAR)) + ramp(LINEAR, 3_000, 0.05, 1_000)
+    assert probes.n_surges(LINEAR, acc, t_train=1) == 0
 
 
 def test_never_memorised_gives_nan():

@@ -76,6 +76,72 @@ def ratio_ci(num, den, stat=np.mean, n_boot: int = 2000, level: float = LEVEL, s
         return percentile_ci(ra / rb, level)
 
 
+def diff_ci(a, b, stat=np.median, n_boot: int = 2000, level: float = LEVEL, seed: int = 0):
+    """Bootstrap CI of stat(a) - stat(b), resampling each group independently; (nan, nan) with
+    fewer than 2 finite values in either group."""
+    a, b = (np.asarray(x, float) for x in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    ra = stat(a[resample_idx(len(a), n_boot, rng=rng)], axis=1)
+    rb = stat(b[resample_idx(len(b), n_boot, rng=rng)], axis=1)
+    return percentile_ci(ra - rb, level)
+
+
+def spearman_rows(x, y) -> np.ndarray:
+    """Spearman correlation of every row of (rows, n) `x` with the same row of `y` (ranks with ties
+    averaged); NaN for a row where either is constant."""
+    x, y = np.atleast_2d(np.asarray(x, float)), np.atleast_2d(np.asarray(y, float))
+    rx, ry = _sp.rankdata(x, axis=1), _sp.rankdata(y, axis=1)
+    rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
+    den = np.sqrt((rx ** 2).sum(1) * (ry ** 2).sum(1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, (rx * ry).sum(1) / den, np.nan)
+
+
+def spearman_ci(x, y, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0) -> tuple[float, float, float]:
+    """(rho, low, high): Spearman's rho of paired `x`, `y` and its percentile bootstrap CI over
+    resampled pairs (resamples where either is constant are left out); NaNs with fewer than 3 pairs."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3:
+        return (math.nan, math.nan, math.nan)
+    i = resample_idx(len(x), n_boot, seed)
+    draws = spearman_rows(x[i], y[i])
+    draws = draws[np.isfinite(draws)]
+    lo, hi = percentile_ci(draws, level) if len(draws) else (math.nan, math.nan)
+    return float(spearman_rows(x, y)[0]), lo, hi
+
+
+def abs_spearman_diff_ci(x1, x2, y, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0):
+    """Percentile bootstrap CI of |rho(x1, y)| - |rho(x2, y)| (Spearman), members resampled jointly
+    (paired: both indicators read the same members); a constant indicator in a resample counts as
+    rho 0 (it predicts nothing); NaNs with fewer than 3 members."""
+    x1, x2, y = (np.asarray(v, float) for v in (x1, x2, y))
+    ok = np.isfinite(x1) & np.isfinite(x2) & np.isfinite(y)
+    x1, x2, y = x1[ok], x2[ok], y[ok]
+    if len(y) < 3:
+        return (math.nan, math.nan)
+    i = resample_idx(len(y), n_boot, seed)
+    keep = np.ptp(y[i], axis=1) > 0
+    a, b = (np.nan_to_num(np.abs(spearman_rows(x[i], y[i])), nan=0.0) for x in (x1, x2))
+    return percentile_ci((a - b)[keep], level) if keep.any() else (math.nan, math.nan)
+
+
+def permutation_p(x, y, stat, n_perm: int = 2000, seed: int = 0) -> float:
+    """One-sided permutation p-value of stat (larger = more extreme) against the pairings of `x`
+    with shuffled `y`: (1 + #{null >= observed}) / (1 + n_perm). `stat(X, Y)` takes (rows, n)
+    arrays, one pairing per row, and returns one value per row (all shuffles at once)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    obs = float(np.asarray(stat(x[None, :], y[None, :]))[0])
+    perms = np.argsort(rng.random((n_perm, len(y))), axis=1)
+    null = np.asarray(stat(np.broadcast_to(x, perms.shape), y[perms]), float)
+    return float((1 + np.sum(null >= obs - 1e-12)) / (1 + n_perm))
+
+
 # ------------------------------------------------------------------------------ censored delays
 def km_median_rows(t, e) -> np.ndarray:
     """Kaplan-Meier median of every row of (rows, n) times `t` and events `e` (event False =
@@ -146,6 +212,17 @@ def share_band(k: int, n: int, low: float, high: float, level: float = COUNT_LEV
     if lo >= low and hi < high:
         return PARTIALLY_REPRODUCED
     return INCONCLUSIVE
+
+
+def members_to_decide(k: int, n: int, low: float, high: float, most: int = 1000) -> int | None:
+    """The fewest members at which the share k/n (held fixed) would take a share_band verdict other
+    than inconclusive; None when not within `most` (a share on an edge never decides)."""
+    if not n:
+        return None
+    for m in range(max(n, 1), most + 1):
+        if share_band(int(round(k / n * m)), m, low, high) != INCONCLUSIVE:
+            return m
+    return None
 
 
 def fewer(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05):

@@ -7,8 +7,8 @@ from .configs import (DATA_NAMES, PAPER_CLOCK, PROBE_ALL, QUICK, TOKEN_MLP, cloc
                       data_task, deep_mlp, depth_grid, middle_wd, norm_sweep, settings_note, sweep_note,
                       token_mlp, token_mlp_grid, wd_sweep, with_note)
 from .probes import STAGES, rank_eval_cost, stage_class  # noqa: F401
-from .rules import (EXPECTED_WD, PAPER_TUNNEL, RISE, RISES, depth_rule, log_gap, memorised,  # noqa: F401
-                    multistage_rule, norm_rule, paper_tunnel_n, rank_rule, rise_outcomes, tunnel_rule, wd_rule)
+from .rules import (EXPECTED_WD, MEMORISE_BY, PAPER_CONVENTION, PAPER_TUNNEL, RISE, RISES, depth_rule, log_gap, memorised,  # noqa: F401
+                    memorise_early, multistage_rule, norm_rule, paper_tunnel_n, rank_rule, rise_outcomes, tunnel_rule, wd_rule)
 from .tables import (comparison_values, curve_summary, data_set_comparison, depth_onsets, depth_table,  # noqa: F401
-                     final_ranks, n_inputs, probe_table, rank_precision, rank_table, rank_thresholds, stage_table,
+                     final_ranks, n_inputs, probe_table, rank_pool, rank_precision, rank_table, rank_thresholds, stage_table,
                      sweep_table, token_mlp_summary, tunnel_note)

@@ -6,11 +6,16 @@ features by ridge-regularised least squares onto one-hot labels (closed form, so
 deterministic and needs no learning rate), scored by accuracy on the test-set features. The
 fit is batched over ensemble members: one (E, d+1, d+1) solve per layer.
 
-Two-stage rule (P4-multistage): after memorisation (steps >= t_train) take the running
-maximum c of test accuracy. A step s is on a plateau when c gains less than `flat` between s
-and `span` * s. The non-plateau runs between plateaus are the surges; a surge counts when c
-gains at least `jump` over it. Two-stage = at least two counted surges (so two jumps of
->= 10 points separated by a plateau lasting at least a doubling of the step count).
+Two-stage rule (P4-multistage), on a linear step axis as the authors read their curves: after
+memorisation (steps >= t_train) take the running maximum c of test accuracy. A step s is on a
+plateau when c gains less than `flat` between s and s + w, where the plateau length w is
+PLATEAU_SHARE of the budget (the run's last step) in steps (5,000 of the paper's 1e5). The
+non-plateau runs between plateaus are the surges; a surge counts when c gains at least `jump`
+over it (a window shorter than the record's spacing reaches the next record). Near the end of the record the look-ahead window is cut at the last step, so a surge
+that starts in the final w steps is still found (its top is the last record) and the plateau
+before it still has to last w. Two-stage = at least two counted surges: two jumps of >= 10
+points separated by a plateau of at least w steps. PLATEAU_ALT is the sensitivity variant shown
+beside every verdict that counts surges (a plateau twice as long).
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import torch
 
 RANK_FRACTION = 0.75  # the paper's tunnel threshold 300 of width 400 (MNIST, 784 inputs)
 PROBE_CHUNK = 2048    # examples per batch of features in a probe's fit and scoring
+PLATEAU_SHARE = 0.05  # the shortest plateau between two surges, as a share of the budget (linear steps)
+PLATEAU_ALT = 0.10    # the sensitivity variant of PLATEAU_SHARE shown beside the verdicts
 STAGES = ("no late rise", "one surge", "two or more surges")  # by counted surges after memorisation: 0, 1, 2+
 
 
@@ -83,12 +90,21 @@ def rank_threshold(width: int, n_features: int, fraction: float = RANK_FRACTION,
     return np.array([first] + [fraction * width] * (depth - 1), dtype=float)
 
 
-def tunnel_length(ranks, threshold) -> np.ndarray:
-    """Number of hidden layers with rank < threshold. ranks (..., L) over all Linear layers;
-    the output layer (rank <= classes) is excluded; threshold: one number, or one per layer (L,)."""
-    r = np.asarray(ranks, dtype=float)[..., :-1]
+TUNNEL_CONVENTIONS = ("hidden", "all")  # hidden layers only; every Linear layer, the output layer included
+
+
+def tunnel_length(ranks, threshold, convention: str = "hidden") -> np.ndarray:
+    """Number of layers with rank < threshold. ranks (..., L) over all Linear layers; threshold:
+    one number, or one per layer (L,). `convention` 'hidden' counts the hidden layers only (the
+    output layer, rank <= classes, excluded); 'all' counts every Linear layer, as the authors'
+    code logs them (the output layer, always below a threshold above the class count, included)."""
+    if convention not in TUNNEL_CONVENTIONS:
+        raise ValueError(f"unknown tunnel convention {convention!r}; valid: {', '.join(TUNNEL_CONVENTIONS)}")
+    r = np.asarray(ranks, dtype=float)
     t = np.asarray(threshold, dtype=float)
-    return (r < (t[:-1] if t.ndim else t)).sum(-1)
+    if convention == "hidden":
+        r, t = r[..., :-1], (t[:-1] if t.ndim else t)
+    return (r < t).sum(-1)
 
 
 def rank_eval_cost(ds, cfg) -> tuple[float, float, int]:
@@ -111,16 +127,21 @@ def rank_eval_cost(ds, cfg) -> tuple[float, float, int]:
 
 # ---------------------------------------------------------------------------- stages
 def surges(steps, acc, start_step: float = 0.0, jump: float = 0.10, flat: float = 0.02,
-           span: float = 2.0) -> list[tuple[float, float, float]]:
+           plateau: float | None = None, budget: float | None = None,
+           share: float = PLATEAU_SHARE) -> list[tuple[float, float, float]]:
     """The surges of test accuracy after `start_step` (see the module's rule):
-    [(first step, last step, gain), ...] for every surge gaining >= jump."""
+    [(first step, last step, gain), ...] for every surge gaining >= jump. `plateau`: the
+    plateau length in steps; by default `share` of `budget` (default: the record's last step)."""
     steps, acc = np.asarray(steps, float), np.asarray(acc, float)
+    if plateau is None:
+        plateau = share * float(budget if budget is not None else (steps[-1] if len(steps) else 0.0))
     keep = (steps >= start_step) & np.isfinite(acc)
     steps, acc = steps[keep], acc[keep]
     if len(acc) < 2:
         return []
     c = np.maximum.accumulate(acc)
-    ahead = np.searchsorted(steps, np.maximum(steps, 1.0) * span).clip(max=len(c) - 1)
+    ahead = np.maximum(np.searchsorted(steps, steps + plateau, side="right") - 1,  # at least the next record
+                       np.arange(1, len(c) + 1)).clip(max=len(c) - 1)
     on_plateau = (c[ahead] - c) < flat
     out, k = [], 0
     while k < len(c):
@@ -130,7 +151,7 @@ def surges(steps, acc, start_step: float = 0.0, jump: float = 0.10, flat: float 
         k0 = k
         while k < len(c) and not on_plateau[k]:
             k += 1
-        end = min(k, len(c) - 1)  # first plateau point after the run: the top of the surge
+        end = min(k, len(c) - 1)  # first plateau point after the run (or the last record): the top of the surge
         gain = c[end] - c[k0]
         if gain >= jump:
             out.append((steps[k0], steps[end], float(gain)))

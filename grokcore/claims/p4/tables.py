@@ -12,7 +12,7 @@ import pandas as pd
 from ...results.tables import members_table
 from .. import stats
 from ..rules import fmt
-from .probes import n_surges, onset, probe_accuracy_of, rank_threshold, stage_class, tunnel_length
+from .probes import PLATEAU_ALT, n_surges, onset, probe_accuracy_of, rank_threshold, stage_class, tunnel_length
 
 RISE_TRAIN, RISE_TEST = 0.5, 0.1  # accuracy points a curve must gain (from step 0) for its rise to count
 RISE_AFTER = 0.10   # test-accuracy points the rise after memorisation must gain for `t_test_rise`
@@ -21,7 +21,7 @@ RANK_FALL = 1.0     # rank a layer must lose for `t_rank_fall`
 
 def stage_table(ds, rank_layer: int = -2, **labels):
     """One row per member of a deep-MLP results Dataset: memorisation step t_train, counted
-    surges (the two-stage rule) and the stage they give, final accuracies, and three onsets, all
+    surges (the two-stage rule; `n_surges_alt` with its sensitivity variant) and the stage they give, final accuracies, and three onsets, all
     measured after t_train (NaN for a member that never memorised): the test-accuracy rise, the
     weight-norm fall and (when logged) the feature-rank fall of `rank_layer` (default: the
     second-to-last Linear layer). Two more onsets are measured from step 0, for every member:
@@ -39,6 +39,7 @@ def stage_table(ds, rank_layer: int = -2, **labels):
                 "t_rise_test": onset(steps, te, min_change=RISE_TEST)}
         after = steps >= (t_tr if np.isfinite(t_tr) else np.inf)
         row = {**rise, "n_surges": n_surges(steps, te, t_tr),
+               "n_surges_alt": n_surges(steps, te, t_tr, share=PLATEAU_ALT),
                "test_at_train": float(te[after][0]) if after.any() else np.nan,
                "test_rise": float(np.nanmax(te[after]) - te[after][0]) if after.any() else np.nan,
                "t_test_rise": onset(steps[after], te[after], min_change=RISE_AFTER) if after.any() else np.nan,
@@ -52,6 +53,7 @@ def stage_table(ds, rank_layer: int = -2, **labels):
         rows.append(row)
     out = pd.concat([df, pd.DataFrame(rows)], axis=1)
     out["stage"] = out["n_surges"].map(stage_class)
+    out["run_wall_s"] = float(ds.attrs.get("wall_time_s", np.nan))  # the ensemble's wall time (cost estimates)
     out["depth"] = labels.get("depth", cfg["depth"])
     out["n_train"] = labels.get("n_train", cfg["n_train"])
     return out
@@ -134,14 +136,23 @@ def tunnel_note(threshold, paper_n: int) -> str:
 
 def rank_table(datasets: dict, ranks: dict, thresholds: dict) -> pd.DataFrame:
     """The member table of the depth runs at one N ({depth: Dataset}) with each member's tunnel
-    length: `tunnel` from its float64 final ranks (`ranks`: {depth: (E, L)}, as `final_ranks`
-    gives them) and `tunnel_at_init` from its logged ranks at step 0 (a tunnel the training did
-    not make would already be there), both against `thresholds` ({depth: per-layer threshold})."""
+    length: `tunnel` (hidden layers) and `tunnel_all` (every Linear layer, the output included) from
+    its float64 final ranks (`ranks`: {depth: (E, L)}, as `final_ranks` gives them), and
+    `tunnel_at_init`, `tunnel_all_at_init` from its logged ranks at step 0 (a tunnel the training
+    did not make would already be there), all against `thresholds` ({depth: per-layer threshold})."""
     out = pd.concat([stage_table(ds, depth=d) for d, ds in datasets.items()], ignore_index=True)
-    out["tunnel"] = [int(tunnel_length(r, thresholds[d])) for d in datasets for r in ranks[d]]
-    out["tunnel_at_init"] = [int(tunnel_length(r0, thresholds[d]))
-                             for d, ds in datasets.items() for r0 in ds["feature_rank"].values[:, 0]]
+    for col, conv in (("tunnel", "hidden"), ("tunnel_all", "all")):
+        out[col] = [int(tunnel_length(r, thresholds[d], conv)) for d in datasets for r in ranks[d]]
+        out[col + "_at_init"] = [int(tunnel_length(r0, thresholds[d], conv))
+                                 for d, ds in datasets.items() for r0 in ds["feature_rank"].values[:, 0]]
     return out
+
+
+def rank_pool(*tables) -> pd.DataFrame:
+    """P4-rank's members: the chapter's member tables (depth runs, gamma sweep, N sweep) one after
+    the other, each member once (a configuration and seed that two sweeps share is kept from the first)."""
+    t = pd.concat(tables, ignore_index=True)
+    return t.drop_duplicates(subset=["depth", "n_train", "wd", "seed"], keep="first").reset_index(drop=True)
 
 
 def rank_precision(datasets: dict, ranks: dict) -> pd.DataFrame:
