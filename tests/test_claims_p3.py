@@ -64,8 +64,9 @@ def test_p3_frac_a_monotone_delay_curve_locates_no_peak():
     spec = {0.2: [STUCK] * 3, 0.3: [STUCK] * 3, 0.4: [grok(d) for d in (1300, 1400, 1250)],
             0.5: [grok(d) for d in (350, 400, 300)], 0.6: [grok(d) for d in (250, 300, 275)],
             0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
-    row = judge("P3-frac", frac_table(spec))
+    row = judge("P3-frac", frac_table(spec).assign(member_step_s=0.01))
     assert row["verdict"] == INCONCLUSIVE and row["extra"]["largest"] == 0.4 and row["extra"]["budget_edge"] is True
+    assert "doubling their budget" in row["note"] and "CPU minutes" in row["note"]
 
 
 def test_p3_frac_a_delay_that_does_not_fall_above_its_maximum_is_no_peak():

@@ -8,4 +8,5 @@ from .configs import (architecture_configs, fraction_configs, lstm, mlp, optimiz
 from .rules import arch_rule, fmt_steps, fraction_rule, optimizer_rule  # noqa: F401
 from .tables import (architecture_summary, architecture_table, censored_median, delay_ratio,  # noqa: F401
                      fraction_summary, fraction_table, members_with_best, optimizer_scores, optimizer_summary,
-                     optimizer_table, run_facts, test_at_train, train_acc_gain)
+                     optimizer_table, run_facts, test_at_train, train_acc_gain,
+                     train_pairs)

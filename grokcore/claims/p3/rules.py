@@ -104,6 +104,17 @@ def _high_alpha(g: pd.DataFrame, peak_delay: float, tiny: float) -> tuple[bool |
     return ok, f"{fmt(100 * share)}% no delay, median delay {fmt_steps(med)}"
 
 
+def _longer_budget_cost(below: pd.DataFrame) -> str:
+    """What settling a peak hidden by the budget costs: doubling the budget of the unfinished alphas
+    below, from the measured wall time per member-step (`member_step_s`); '' when unknown."""
+    if below.empty or "member_step_s" not in below or not np.isfinite(below["member_step_s"].to_numpy(float)).any():
+        return ""
+    steps = float(below["budget"].max())
+    minutes = len(below) * steps * float(np.nanmedian(below["member_step_s"])) / 60
+    return (f"; settling it needs the {len(below)} members below to finish: doubling their budget to "
+            f"{fmt_steps(2 * steps)} steps costs about {fmt(minutes)} more CPU minutes (measured step time)")
+
+
 _SHAPE_WHY = {"first": "the largest delay is at the first alpha that finishes (below it most members never "
                        "generalised within the budget): the delay only falls from there, and where it rises below "
                        "that alpha the budget hides",
@@ -176,6 +187,7 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     note = (f"peak {peak_v} ({peak_why}); high alpha {high_v} ("
             + "; ".join(f"{fmt(a)}: {w}" for a, (_, w) in checks.items()) + ")"
             + ("; the largest delay is the smallest alpha that finishes: the budget sets its place" if edge else "")
+            + (_longer_budget_cost(d[d["frac"] < top]) if edge else "")
             + f" | {note}")
     return Verdict(v, value, lo, hi, stats.n_seeds(d), note, extra)
 

@@ -56,8 +56,9 @@ def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
 
 def fraction_table(datasets, fracs) -> pd.DataFrame:
     """P3-frac's members (column `frac`) with their outcomes (grokked = with delay; `delay_c`
-    censored at the budget)."""
-    return outcomes(pd.concat([members_table(ds, frac=a) for a, ds in zip(fracs, datasets)], ignore_index=True))
+    censored at the budget), `chance` and `member_step_s` (`run_facts`)."""
+    return outcomes(pd.concat([members_table(ds, frac=a, **run_facts(ds)) for a, ds in zip(fracs, datasets)],
+                              ignore_index=True))
 
 
 def censored_median(g: pd.DataFrame) -> float:
@@ -66,10 +67,19 @@ def censored_median(g: pd.DataFrame) -> float:
     return km_median(memo["delay_c"], memo["event"])
 
 
-def fraction_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per alpha: outcomes, median T_train, censored median delay and median final test accuracy."""
+def train_pairs(frac: float, p: int) -> int:
+    """The training pairs a fraction alpha of the p^2 pairs (a, b) holds (`core.tasks.split_indices`)."""
+    return int(round(frac * p * p))
+
+
+def fraction_summary(table: pd.DataFrame, p: int | None = None, paper_p: int = 97) -> pd.DataFrame:
+    """Per alpha: outcomes, median T_train, censored median delay and median final test accuracy;
+    with `p`, first the training pairs alpha means here and at the paper's modulus `paper_p`."""
     def per_alpha(g):
-        return pd.Series({"outcomes": counts(g), "median T_train": fmt_steps(g["t_train"].median()),
+        a = float(g.name)
+        pairs = {} if p is None else {"train pairs": f"{train_pairs(a, p):,}",
+                                      f"at p = {paper_p}": f"{train_pairs(a, paper_p):,}"}
+        return pd.Series({**pairs, "outcomes": counts(g), "median T_train": fmt_steps(g["t_train"].median()),
                           "censored median ΔT": fmt_steps(censored_median(g)),
                           "median final test": fmt(g["final_test_acc"].median())})
     return table.groupby("frac").apply(per_alpha, include_groups=False)
