@@ -66,7 +66,7 @@ def test_p3_frac_a_monotone_delay_curve_locates_no_peak():
             0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
     row = judge("P3-frac", frac_table(spec).assign(member_step_s=0.01))
     assert row["verdict"] == INCONCLUSIVE and row["extra"]["largest"] == 0.4 and row["extra"]["budget_edge"] is True
-    assert "doubling their budget" in row["note"] and "CPU minutes" in row["note"]
+    assert "doubling it to" in row["note"] and "CPU minutes" in row["note"]
 
 
 def test_p3_frac_a_delay_that_does_not_fall_above_its_maximum_is_no_peak():

@@ -111,8 +111,9 @@ def _longer_budget_cost(below: pd.DataFrame) -> str:
         return ""
     steps = float(below["budget"].max())
     minutes = len(below) * steps * float(np.nanmedian(below["member_step_s"])) / 60
-    return (f"; settling it needs the {len(below)} members below to finish: doubling their budget to "
-            f"{fmt_steps(2 * steps)} steps costs about {fmt(minutes)} more CPU minutes (measured step time)")
+    return (f"; a longer budget for the {len(below)} members below would show whether the delay rises there "
+            f"(a monotone curve) or they never generalise: doubling it to {fmt_steps(2 * steps)} steps costs about "
+            f"{fmt(minutes)} more CPU minutes (measured step time)")
 
 
 _SHAPE_WHY = {"first": "the largest delay is at the first alpha that finishes (below it most members never "
