@@ -68,3 +68,8 @@ def test_gpt2_init_is_transformerlens_default_and_only_for_the_transformer():
         validate(RunConfig(model="mlp", init="gpt2"))
     with pytest.raises(ConfigError, match="valid: gpt2, torch"):
         validate(RunConfig(init="xavier"))
+
+
+def test_clock_is_lr_times_weight_decay_times_budget():
+    assert p3.clock(p3.transformer(lr=1e-2, steps=3000)) == pytest.approx(30.0)
+    assert p3.clock(p3.transformer(lr=(1e-3, 1e-2), wd=(0.0, 0.5), steps=100)) == pytest.approx(0.5)

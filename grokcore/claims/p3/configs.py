@@ -69,6 +69,14 @@ def variant_names(cfg: RunConfig) -> list[str]:
     return [variant_name(cfg, m) for m in cfg.members()]
 
 
+def clock(cfg: RunConfig) -> float:
+    """eta * lambda * T of `cfg` (its largest lr and weight decay, and its budget): the quantity a
+    proxy keeps when it rescales time (the slow phase after memorisation scales as 1/(eta*lambda))."""
+    def top(v):
+        return max(v) if isinstance(v, (tuple, list)) else v
+    return float(top(cfg.lr)) * float(top(cfg.wd)) * cfg.steps
+
+
 # ----------------------------------------------------------------------------- chapters
 def seeds_of(n_seeds: int) -> tuple:
     """P3's chapters give every seed its own split and init: seeds 0 .. n_seeds - 1 (split per seed)."""

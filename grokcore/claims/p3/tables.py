@@ -2,6 +2,8 @@
 the per-group summaries the chapters show beside them."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,25 @@ def train_acc_gain(ds, tail: float = 0.25):
     return acc[:, -1] - acc[:, min(k, len(steps) - 1)]
 
 
+def test_at_train(ds):
+    """Per member: its test accuracy at T_train (the first evaluated step with train accuracy >= 99%);
+    NaN for a member that never memorised."""
+    steps, t_tr = ds["step"].values, ds["t_train"].values.astype(float)
+    acc = ds["test_acc"].values
+    out = np.full(len(t_tr), np.nan)
+    for m in np.flatnonzero(np.isfinite(t_tr)):
+        out[m] = acc[m, min(int(np.searchsorted(steps, t_tr[m])), len(steps) - 1)]
+    return out
+
+
+def run_facts(ds) -> dict:
+    """Columns every member of `ds` shares: `chance` (1/p) and `member_step_s`, the measured wall time
+    per member and step of the run that made it (NaN when the file does not say)."""
+    cfg = json.loads(ds.attrs["config"])
+    wall, n = float(ds.attrs.get("wall_time_s", np.nan)), ds.sizes["member"] * max(int(ds["step"].values[-1]), 1)
+    return {"chance": 1.0 / cfg["p"], "member_step_s": wall / n}
+
+
 def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
     """`results.tables.members_table` plus each member's best test accuracy over the run and, when
     given, its optimizer variant name (a list in member order, see `variant_names`)."""
@@ -35,8 +56,9 @@ def members_with_best(ds, optimizer=None, **labels) -> pd.DataFrame:
 
 def fraction_table(datasets, fracs) -> pd.DataFrame:
     """P3-frac's members (column `frac`) with their outcomes (grokked = with delay; `delay_c`
-    censored at the budget)."""
-    return outcomes(pd.concat([members_table(ds, frac=a) for a, ds in zip(fracs, datasets)], ignore_index=True))
+    censored at the budget), `chance` and `member_step_s` (`run_facts`)."""
+    return outcomes(pd.concat([members_table(ds, frac=a, **run_facts(ds)) for a, ds in zip(fracs, datasets)],
+                              ignore_index=True))
 
 
 def censored_median(g: pd.DataFrame) -> float:
@@ -45,18 +67,29 @@ def censored_median(g: pd.DataFrame) -> float:
     return km_median(memo["delay_c"], memo["event"])
 
 
-def fraction_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per alpha: outcomes, median T_train, censored median delay and median final test accuracy."""
+def train_pairs(frac: float, p: int) -> int:
+    """The training pairs a fraction alpha of the p^2 pairs (a, b) holds (`core.tasks.split_indices`)."""
+    return int(round(frac * p * p))
+
+
+def fraction_summary(table: pd.DataFrame, p: int | None = None, paper_p: int = 97) -> pd.DataFrame:
+    """Per alpha: outcomes, median T_train, censored median delay and median final test accuracy;
+    with `p`, first the training pairs alpha means here and at the paper's modulus `paper_p`."""
     def per_alpha(g):
-        return pd.Series({"outcomes": counts(g), "median T_train": fmt_steps(g["t_train"].median()),
+        a = float(g.name)
+        pairs = {} if p is None else {"train pairs": f"{train_pairs(a, p):,}",
+                                      f"at p = {paper_p}": f"{train_pairs(a, paper_p):,}"}
+        return pd.Series({**pairs, "outcomes": counts(g), "median T_train": fmt_steps(g["t_train"].median()),
                           "censored median ΔT": fmt_steps(censored_median(g)),
                           "median final test": fmt(g["final_test_acc"].median())})
     return table.groupby("frac").apply(per_alpha, include_groups=False)
 
 
 def architecture_table(datasets: dict) -> pd.DataFrame:
-    """P3-arch's members (column `arch`: the key in `datasets`) with `train_acc_gain` and outcomes."""
-    return outcomes(pd.concat([members_table(ds, arch=a).assign(train_acc_gain=train_acc_gain(ds))
+    """P3-arch's members (column `arch`: the key in `datasets`) with `train_acc_gain`, `test_at_train`,
+    `chance`, `member_step_s` and outcomes."""
+    return outcomes(pd.concat([members_table(ds, arch=a, **run_facts(ds)).assign(train_acc_gain=train_acc_gain(ds),
+                                                                              test_at_train=test_at_train(ds))
                                for a, ds in datasets.items()], ignore_index=True))
 
 
@@ -80,9 +113,10 @@ def delay_ratio(table: pd.DataFrame, wd: float, top: str = "transformer", bottom
 
 
 def optimizer_table(sweep, datasets) -> pd.DataFrame:
-    """P3-opt's members: `frac`, `optimizer` (the variant's name) and `best_test_acc`."""
-    return pd.concat([members_with_best(ds, frac=a, optimizer=variant_names(c)) for (a, c), ds in zip(sweep, datasets)],
-                     ignore_index=True)
+    """P3-opt's members: `frac`, `optimizer` (the variant's name), `best_test_acc`, `d_model`, `chance`
+    and `member_step_s`."""
+    return pd.concat([members_with_best(ds, frac=a, optimizer=variant_names(c), d_model=c.width, **run_facts(ds))
+                      for (a, c), ds in zip(sweep, datasets)], ignore_index=True)
 
 
 def optimizer_summary(table: pd.DataFrame) -> pd.DataFrame:
