@@ -76,6 +76,19 @@ def ratio_ci(num, den, stat=np.mean, n_boot: int = 2000, level: float = LEVEL, s
         return percentile_ci(ra / rb, level)
 
 
+def diff_ci(a, b, stat=np.median, n_boot: int = 2000, level: float = LEVEL, seed: int = 0):
+    """Bootstrap CI of stat(a) - stat(b), resampling each group independently (finite values;
+    (nan, nan) with fewer than 2 a side)."""
+    a, b = (np.asarray(x, float) for x in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    ra = stat(a[resample_idx(len(a), n_boot, rng=rng)], axis=1)
+    rb = stat(b[resample_idx(len(b), n_boot, rng=rng)], axis=1)
+    return percentile_ci(ra - rb, level)
+
+
 # ------------------------------------------------------------------------------ censored delays
 def km_median_rows(t, e) -> np.ndarray:
     """Kaplan-Meier median of every row of (rows, n) times `t` and events `e` (event False =
