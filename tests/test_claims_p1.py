@@ -36,7 +36,8 @@ def on_clock(df, col, names):
     known = [k for k in names if p1.PAPER_CLOCK[names[k]].delay_known]
     for label in known + [k for k in names if k not in known]:
         c, m = p1.PAPER_CLOCK[names[label]], df[col] == label
-        delay = np.nanmedian((df.loc[m, "t_grok"] - df.loc[m, "t_train"]).to_numpy(float)) if m.any() else np.nan
+        d = (df.loc[m, "t_grok"] - df.loc[m, "t_train"]).to_numpy(float)
+        delay = np.median(d[np.isfinite(d)]) if np.isfinite(d).any() else np.nan
         ok = c.delay_known and np.isfinite(delay)
         df.loc[m, "wd"] = c.wd
         df.loc[m, "lr"] = c.rescaled / (c.wd * delay) if ok else np.nanmax(df["lr"] * df["wd"]) / c.wd
@@ -429,3 +430,39 @@ def test_clock_calibration_fails_when_delay_ignores_eta_lambda_or_shape_is_lost(
     assert not d["clock_ok"].any()
     d = p1.clock_calibration(_calib_rows([250.0, 300.0, 350.0], lrs, t_train=100.0))  # T_grok < 5 T_train
     assert not d["shape_ok"].any()
+
+
+# ------------------------------------------------------------------------------ the proxy's clock
+def test_clock_row_on_and_off_the_papers_clock():
+    """d=2 at the paper's own lr and lambda with dT 32k is on the clock; with every member still
+    waiting at the budget the median is beyond it and the model is off; a model the paper gives
+    no delay for is judged by its rescaled budget."""
+    on = members([grok(32_000)] * 3, budget=400_000, lr=1e-2, wd=2e-3)
+    r = p1.clock_row(on, "MLP d=2")
+    assert r["on_clock"] and abs(r["rescaled_delay"] - 0.64) < 1e-9 and r["clock_factor"] == 1.0
+    waiting = members([STUCK] * 2 + [grok(32_000)], budget=40_000, lr=1e-2, wd=2e-3)
+    r = p1.clock_row(waiting, "MLP d=2")
+    assert not r["on_clock"] and "more than half never generalised" in r["why"]
+    assert not p1.clock_row(members([grok(3_000)] * 3, lr=1e-2, wd=2e-3), "MLP d=2")["on_clock"]   # 10x fast
+    d4 = members([(NAN, NAN)] * 3, budget=40_000, lr=1e-2, wd=2e-3)
+    assert p1.clock_row(d4, "MLP d=4")["on_clock"] and not p1.clock_row(d4.assign(budget=20_000.0), "MLP d=4")["on_clock"]
+
+
+def test_clock_table_lists_each_model_a_claim_compares():
+    df = on_clock(depth_table([GROK] * 5, [STUCK] * 5, [GROK] * 5), "config", DEPTH_CLOCKS)
+    t = p1.clock_table(df, "P1-depth")
+    assert list(t.index) == ["MLP d=2", "MLP d=4", "MLP d=8 residual"] and t["on_clock"].all()
+    n = p1.clock_numbers(t)
+    assert n["clock_off"] == "none" and "MLP d=2" in n["clock_summary"] and "x" in n["clock_factors"]
+
+
+def test_p1_act_clock_gate_fails_when_relu_has_not_generalised_by_the_budget():
+    df = act_table([1000, 1050, 980, 1020], [4300, 4400, 4250, 4350], {"gelu": 0, "relu": 6, "tanh": 7}, n_a=8)
+    df["wd"] = np.where(df["regime"] == "B", 5e-4, 2e-3)
+    df["lr"] = np.where(df["regime"] == "B", 0.684 / (5e-4 * 1000), 0.2)
+    row = ledger.judge("P1-act", df, n_resamples=20)
+    assert row["verdict"] == REPRODUCED and row["gate"] == ""     # ReLU at 4.3x GELU's delay: 2.9 against 2.95
+    late = df.copy()
+    relu_b = (late["regime"] == "B") & (late["act"] == "relu")
+    late.loc[relu_b, "t_grok"] = NAN                                 # ReLU still waiting at the budget
+    assert "ReLU (B): more than half never generalised" in ledger.judge("P1-act", late, n_resamples=20)["gate"]

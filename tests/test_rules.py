@@ -306,3 +306,14 @@ def test_rows_carry_overrides_and_seed_offset_and_a_replication_sits_beside_the_
     t = L.replication(100).set_index("claim_id")
     assert t.loc["P3-frac", "default"] == rules.REPRODUCED and t.loc["P3-frac", "replication"] == rules.NOT_REPRODUCED
     assert not t.loc["P3-frac", "agree"] and t["agree"].isna().sum() == len(t) - 1   # the rest: not run
+
+
+def test_a_row_that_names_its_own_profile_keeps_it(tmp_path, monkeypatch):
+    """A reference run at the paper's setting, judged in a quick chapter: its row's profile is the
+    paper's setting, not the chapter's profile; other rows take the chapter's."""
+    from grokcore.claims import ledger as L
+    monkeypatch.setenv("GROK_CLAIMS_DIR", str(tmp_path))
+    row = {**judge("TEST-threshold", _table([900, 950, 1000, 1100, 1200]), n_resamples=20), "claim_id": "P1-canonical"}
+    other = {**row, "claim_id": "P1-depth"}
+    out = L.record_claims("p1_depth", "quick", [{**row, "profile": "paper setting (reference run)"}, other])
+    assert list(out["profile"]) == ["paper setting (reference run)", "quick"]

@@ -286,11 +286,14 @@ def clock_table(table: pd.DataFrame, claim_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model"] + CLOCK_COLUMNS).set_index("model")
 
 
-def clock_numbers(clocks: pd.DataFrame, prefix: str = "clock") -> dict:
-    """Glue keys per model of a `clock_table`: its rescaled delay, the paper's, and on/off the clock."""
-    out = {}
-    for name, r in clocks.iterrows():
-        key = f"{prefix}_{slug(name).replace(',', '').replace('(', '').replace(')', '')}"
-        out |= {f"{key}_delay": r["rescaled_delay"], f"{key}_paper": r["paper_rescaled_delay"],
-                f"{key}_on": "on" if r["on_clock"] else "off"}
-    return out
+def clock_numbers(clocks: pd.DataFrame) -> dict:
+    """p1 chapters' glued words for a `clock_table`: per model its rescaled delay against the
+    paper's (or, without a paper delay, its rescaled budget), the band, the models off the clock
+    and each model's clock factor."""
+    from ..rules import fmt
+    from .rules import CLOCK_BAND
+    parts = [f"{name} {r['why']}" for name, r in clocks.iterrows()]
+    off = [name for name, r in clocks.iterrows() if not r["on_clock"]]
+    factors = ", ".join(f"{name} x{fmt(r['clock_factor'])}" for name, r in clocks.iterrows())
+    return {"clock_summary": "; ".join(parts) or "no calibrated model", "clock_band": fmt(CLOCK_BAND),
+            "clock_off": ", ".join(off) or "none", "clock_factors": factors or "none"}
