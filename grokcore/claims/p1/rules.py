@@ -180,6 +180,11 @@ def clock_row(d: pd.DataFrame, name: str, band: float = CLOCK_BAND) -> dict:
     else:
         ok = c.rescaled / band <= rescaled <= c.rescaled * band
         why = f"{fmt(rescaled)} vs paper {fmt(c.rescaled)} ({fmt(rescaled / c.rescaled)}x)"
+    if not ok and c.delay_known and eta_lambda > 0:     # what settling it would take, in steps
+        why += (f"; on the clock at this eta*lambda: dT {fmt(c.rescaled / band / eta_lambda)}-"
+                f"{fmt(c.rescaled * band / eta_lambda)} steps, budget {fmt(float(d['budget'].max()))}")
+    elif not ok and eta_lambda > 0:
+        why += f"; needs a budget of {fmt(c.rescaled / eta_lambda)} steps at this eta*lambda"
     return row | {"on_clock": bool(ok), "why": why}
 
 
