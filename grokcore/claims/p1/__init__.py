@@ -5,7 +5,7 @@ chapter writes `from grokcore.claims import p1` and `p1.depth_configs(...)`, `p1
 """
 from . import configs, fourier, rules, tables  # noqa: F401  (importing `rules` registers P1's rules)
 from .configs import (ADD_MODELS, CANONICAL_SEEDS, KEEP_FINAL, PROTOCOL, REGIMES, activation_configs, arch_configs, arch_transformer,
-                      calibration_config, canonical, depth_configs, is_paper_baseline, mechanism_configs, mlp,
+                      calibration_config, canonical, reference_configs, depth_configs, is_paper_baseline, mechanism_configs, mlp,
                       regime_b_mlp, residual_mlp, transformer, wd_configs)
 from .rules import (ACT_PAPER, ARCH_PAPER, CANONICAL_MIN_SEEDS, CANONICAL_T_GROK, CANONICAL_T_TRAIN, DEPTH_PAPER, FOURIER_PAPER,
                     MUL_PAPER, N_BOOT, NORM_BAND, NORM_PAPER_CV, RATIO_FACTOR, WD_BEST, act_rule, arch_rule,

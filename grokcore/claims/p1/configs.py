@@ -41,6 +41,12 @@ def canonical(**kw) -> RunConfig:
     return mlp(**{**dict(steps=45_000, eval_every=500, seeds=CANONICAL_SEEDS), **kw})
 
 
+def reference_configs() -> list:
+    """The canonical reference runs a chapter may read, best first: the 5-seed ensemble
+    (`canonical()`), then the earlier single run of seed 0 (judged too, its seed-count gate failing)."""
+    return [canonical(), canonical(seeds=1)]
+
+
 def transformer(width: int = 512, d_mlp: int = 2048, **kw) -> RunConfig:
     """P1's 1-layer pre-LN Transformer on (a, b), mean-pooled; AdamW lr 1e-3, wd 1.0, clip 1.0."""
     base = dict(PROTOCOL, model="transformer", depth=1, width=width, heads=4, d_mlp=d_mlp, act="gelu",

@@ -84,8 +84,14 @@ def reference_row(row: dict, source: str) -> dict:
     is not the chapter's profile) and its note says which seeds and where they were read from."""
     seeds = row["extra"].get("seeds", [])
     span = f"seeds {seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "no seed"
+    from .configs import CANONICAL_SEEDS, canonical
+    missing = ""
+    if len(seeds) < CANONICAL_SEEDS:
+        cfg = canonical()
+        missing = (f"; settling it needs the {CANONICAL_SEEDS}-seed reference run ({CANONICAL_SEEDS} x "
+                   f"{cfg.steps // 1000}k member-steps at the paper's setting; command in book/reproducing.md)")
     return {**row, "profile": PAPER_SETTING_PROFILE,
-            "note": f"the paper's exact setting, {span}, read from {source}: " + row["note"]}
+            "note": f"the paper's exact setting, {span}, read from {source}: " + row["note"] + missing}
 
 
 def reference_numbers(extra: dict, source: str) -> dict:
