@@ -51,8 +51,16 @@ def test_canonical_config_is_the_one_the_documented_command_trains():
     parser = argparse.ArgumentParser()
     cli.add_train(parser.add_subparsers(dest="cmd"))
     (cfg,) = cli.configs_from_args(parser.parse_args(args))
-    assert cfg.hash() == p1.canonical().hash()
-    assert (Path(__file__).parents[1] / "book" / "reference" / f"mlp-add-{cfg.hash()}.nc").exists()
+    assert cfg.hash() == p1.canonical().hash() and cfg.seeds == tuple(range(p1.CANONICAL_SEEDS))
+    reference = Path(__file__).parents[1] / "book" / "reference"
+    assert any((reference / f"mlp-add-{c.hash()}.nc").exists() for c in p1.reference_configs())
+    # the replication's command (the same, --split-seed 100 --seeds 100-104) names the offset config
+    from grokcore.core.config import with_seed_offset
+    rep = args[:args.index("--split-seed") + 1] + ["100"] + args[args.index("--split-seed") + 2:]
+    rep = rep[:rep.index("--seeds") + 1] + ["100-104"]
+    (rcfg,) = cli.configs_from_args(parser.parse_args(rep))
+    assert rcfg.hash() == with_seed_offset(p1.canonical(), 100).hash()
+    assert "--split-seed 100 --seeds 100-104" in text
 
 
 # ------------------------------------------------------------------------------ chapter config builders

@@ -110,11 +110,13 @@ def test_fourier_null_is_the_strictest_and_the_numbers_are_percent():
     nulls = {"MLP-GELU": 0.2, "Transformer": 0.3}
     assert p1.fourier_null(nulls) == 0.3
     extra = {"share_MLP-GELU": 0.7, "share_Transformer": 0.9, "floor": 0.45, "n_MLP-GELU": 2, "n_Transformer": 3,
-             **{f"{k}_{m}": 0.5 for k in ("ci_low", "ci_high", "verdict") for m in nulls}}
+             "gap_MLP-GELU": 0.2, "gap_low_MLP-GELU": 0.1, "gap_high_MLP-GELU": 0.3, "paper_gap_MLP-GELU": 0.238,
+             "verdict_MLP-GELU": "reproduced"}
     n = p1.fourier_numbers(extra, nulls)
     assert n == {"share_MLP-GELU": 70.0, "share_Transformer": 90.0, "null_MLP-GELU": 20.0, "null_Transformer": 30.0,
-                 "null_floor": 45.0}
-    assert list(p1.share_table(extra, nulls)["grokked"]) == [2, 3]
+                 "null_floor": 45.0, "gap_MLP_GELU": 20.0, "gap_MLP_GELU_low": 10.0, "gap_MLP_GELU_high": 30.0}
+    t = p1.share_table(extra, nulls)
+    assert list(t["grokked"]) == [2, 3] and t.loc["MLP-GELU", "paper_gap"] == 0.238
 
 
 def test_rule_texts_state_bands_computed_from_their_constants():
@@ -122,5 +124,5 @@ def test_rule_texts_state_bands_computed_from_their_constants():
     assert "[2.88, 6.48]" in " ".join(rules.RULES["P1-act"].text.split())
     assert "[2.55, 5.73]" in rules.RULES["P1-mul"].text
     assert "[0, 29%]" in " ".join(rules.RULES["P1-norm"].text.split())
-    assert "74.7 / 75.6 / 98.5%" in rules.RULES["P1-fourier"].text
+    assert "23.8 / 22.9 points" in rules.RULES["P1-fourier"].text
     assert "{" not in "".join(rules.RULES[k].text for k in rules.RULES if k.startswith("P1-"))

@@ -180,6 +180,33 @@ def test_trains_gate_both_ways():
     assert not gate(d[d["wd"] > 1e-3]).passed and "not run" in gate(d[d["wd"] > 1e-3]).value
 
 
+def test_groks_at_gate_both_ways():
+    gate = rules.groks_at("lambda 1e-3", lambda d: d[d["wd"] == 1e-3])
+    d = members([100, 100, 100], [500, np.nan, 500])
+    d["wd"] = [1e-3, 1e-3, 1e-2]
+    assert gate(d).passed                                   # 1 of 2 grokked
+    d.loc[0, "t_grok"] = np.nan                             # memorised, never generalised: trains, does not grok
+    assert not gate(d).passed and rules.trains("x", lambda d: d[d["wd"] == 1e-3])(d).passed
+    assert not gate(d[d["wd"] > 1e-3]).passed and "not run" in gate(d[d["wd"] > 1e-3]).value
+
+
+def test_min_grokked_gate_both_ways():
+    gate = rules.min_grokked(2, ("config",))
+    d = members([100] * 4, [500, 600, 700, np.nan])
+    d["config"] = ["a", "a", "b", "b"]
+    g = gate(d)
+    assert not g.passed and "b 1" in g.value
+    d.loc[3, "t_grok"] = 800
+    assert gate(d).passed
+
+
+def test_diff_ci_covers_the_difference_and_needs_two_a_side():
+    from grokcore.claims import stats
+    lo, hi = stats.diff_ci([0.9, 0.95, 0.97, 0.99], [0.7, 0.72, 0.75, 0.8])
+    assert 0.1 < lo <= 0.2 <= hi < 0.3
+    assert all(math.isnan(x) for x in stats.diff_ci([0.9], [0.7, 0.8]))
+
+
 def test_at_least_gate_both_ways():
     gate = rules.at_least("depth of the claim", "depth", 8)
     assert gate(pd.DataFrame({"depth": [4, 8, 12]})).passed
@@ -279,3 +306,14 @@ def test_rows_carry_overrides_and_seed_offset_and_a_replication_sits_beside_the_
     t = L.replication(100).set_index("claim_id")
     assert t.loc["P3-frac", "default"] == rules.REPRODUCED and t.loc["P3-frac", "replication"] == rules.NOT_REPRODUCED
     assert not t.loc["P3-frac", "agree"] and t["agree"].isna().sum() == len(t) - 1   # the rest: not run
+
+
+def test_a_row_that_names_its_own_profile_keeps_it(tmp_path, monkeypatch):
+    """A reference run at the paper's setting, judged in a quick chapter: its row's profile is the
+    paper's setting, not the chapter's profile; other rows take the chapter's."""
+    from grokcore.claims import ledger as L
+    monkeypatch.setenv("GROK_CLAIMS_DIR", str(tmp_path))
+    row = {**judge("TEST-threshold", _table([900, 950, 1000, 1100, 1200]), n_resamples=20), "claim_id": "P1-canonical"}
+    other = {**row, "claim_id": "P1-depth"}
+    out = L.record_claims("p1_depth", "quick", [{**row, "profile": "paper setting (reference run)"}, other])
+    assert list(out["profile"]) == ["paper setting (reference run)", "quick"]

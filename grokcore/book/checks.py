@@ -13,7 +13,7 @@ from .page import reference_run
 def _reference_checks():
     """(claim id, what, config) for every reference run a chapter judges a claim on."""
     from ..claims import p1
-    return [("P1-canonical", "P1's depth-2 MLP at the paper's exact setting, seed 0", p1.canonical())]
+    return [("P1-canonical", "P1's depth-2 MLP at the paper's exact setting, seeds 0-4 (one ensemble)", p1.canonical())]
 
 
 def checks_md(root=None) -> str:

@@ -49,7 +49,8 @@ def overrides() -> dict:
 
 def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> pd.DataFrame:
     """Validate and save a chapter's verdict rows; returns them as a table for display.
-    Each row is what `judge` returned for a claim id of the chapter."""
+    Each row is what `judge` returned for a claim id of the chapter; a row that carries its own
+    `profile` (a reference run at the paper's setting, not the chapter's profile) keeps it."""
     over, k = overrides(), seed_offset()
     over_text = ", ".join(f"{key}={json.dumps(v)}" for key, v in sorted(over.items()))
     out = []
@@ -66,7 +67,7 @@ def record_claims(chapter: str, profile: str, rows: list[dict], folder=None) -> 
         out.append({"claim_id": cid, "paper": spec.paper, "chapter": chapter, "claim": spec.text,
                     "paper_value": spec.paper_value, "our_value": str(r.get("our_value", "")),
                     "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "n_seeds": r.get("n_seeds"),
-                    "profile": profile, "verdict": r["verdict"], "firmness": r.get("firmness"),
+                    "profile": r.get("profile") or profile, "verdict": r["verdict"], "firmness": r.get("firmness"),
                     "spread": r.get("spread", ""), "seeds_to_firm": r.get("seeds_to_firm", ""),
                     "note": r.get("note", ""), "raw_verdict": r["raw_verdict"],
                     "raw_firmness": r.get("raw_firmness"), "fragile": bool(r.get("fragile")),

@@ -222,6 +222,18 @@ def min_members(n: int, by) -> Callable:
     return gate
 
 
+def min_grokked(n: int, by) -> Callable:
+    """A gate: every configuration (`by` columns) has at least `n` members that grokked (with
+    delay), the fewest from which a per-configuration statistic of grokked members is trusted."""
+    def gate(df: pd.DataFrame) -> Gate:
+        d = outcomes(df) if "t_train" in df else df.assign(grokked=False)
+        k = d.groupby(list(by))["grokked"].sum() if len(d) else pd.Series(dtype=int)
+        fewest = int(k.min()) if len(k) else 0
+        where = ", ".join(f"{key if not isinstance(key, tuple) else '/'.join(map(str, key))} {int(v)}" for key, v in k.items())
+        return Gate(f"at least {n} grokked members per configuration", fewest >= n, f"grokked: {where or 'none'}")
+    return gate
+
+
 def trains(where: str, select: Callable, min_share: float = 0.5) -> Callable:
     """A gate: the members `select(df)` picks (an operating point of the paper, e.g. its best
     weight decay) memorise in at least `min_share` of cases; fails when none are in the table."""
@@ -231,6 +243,19 @@ def trains(where: str, select: Callable, min_share: float = 0.5) -> Callable:
             return Gate(f"{where} trains", False, "not run in this profile")
         share = float(np.isfinite(d["t_train"].to_numpy(float)).mean())
         return Gate(f"{where} trains", share >= min_share, f"{share:.0%} of {len(d)} members memorise")
+    return gate
+
+
+def groks_at(where: str, select: Callable, min_share: float = 0.5) -> Callable:
+    """A gate: the members `select(df)` picks (an operating point of the paper where it grokked,
+    e.g. its best weight decay) grok (with delay) in at least `min_share` of cases; fails when
+    none are in the table."""
+    def gate(df: pd.DataFrame) -> Gate:
+        d = select(outcomes(df))
+        if d.empty:
+            return Gate(f"{where} groks", False, "not run in this profile")
+        share = float(d["grokked"].mean())
+        return Gate(f"{where} groks", share >= min_share, f"{share:.0%} of {len(d)} members grok ({counts(d)})")
     return gate
 
 

@@ -81,23 +81,23 @@ def depth_delays(table, summary, n_seeds: int, caption: str):
     plt.show()
 
 
-def canonical_reference(ref, extra: dict, source: str, profile: str):
-    """P1's baseline at the paper's setting (a reference run): curves, T_train, T_grok and the
-    paper's T_grok window."""
+def canonical_reference(ref, table, source: str, profile: str):
+    """P1's baseline at the paper's setting (a reference run, every seed): curves, each seed's
+    T_train and T_grok, and the paper's T_train and T_grok windows."""
     fig, ax = plt.subplots(figsize=(7, 3.2))
     plots.curves(ax, ref)
-    for x, name in ((extra["t_train"], "$T_\\mathrm{train}$"), (extra["t_grok"], "$T_\\mathrm{grok}$")):
-        if np.isfinite(x):
-            ax.axvline(x, color="0.4", ls=":", lw=0.8)
-            ax.annotate(name, (x, 0.5), rotation=90, fontsize="small", ha="right")
+    plots.mark_times(ax, table)
+    ax.axvspan(*p1.CANONICAL_T_TRAIN, color="C0", alpha=0.15, label="paper's $T_\\mathrm{train}$")
     ax.axvspan(*p1.CANONICAL_T_GROK, color="C2", alpha=0.2, label="paper's $T_\\mathrm{grok}$")
     ax.set_xlim(1, 5e4)
     ax.legend(loc="upper left", fontsize="small")
     minutes = float(ref.attrs["wall_time_s"]) / 60
-    ax.set_title(f"P1's baseline at the paper's setting, seed 0 ({source}, {minutes:.0f} min of training)",
-                 fontsize="small")
-    fig.text(0, -0.14, f"The paper's setting, not the {profile} profile; 1 seed, run outside the book (command in "
-             "book/reproducing.md).", fontsize="small")
+    seeds = ref["seed"].values
+    ax.set_title(f"P1's baseline at the paper's setting, seeds {seeds.min()}-{seeds.max()} ({source}, "
+                 f"{minutes:.0f} min of training)", fontsize="small")
+    fig.text(0, -0.14, f"The paper's setting, not the {profile} profile; {len(seeds)} seeds in one ensemble, run "
+             "outside the book (command in book/reproducing.md); dashed: each seed's $T_\\mathrm{train}$, dotted: "
+             "its $T_\\mathrm{grok}$.", fontsize="small")
     plt.show()
 
 

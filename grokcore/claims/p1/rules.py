@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from . import fourier
 from .. import stats
 from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
-from ..rules import no_divergence, ratio_band_verdict, trains
+from ..rules import Gate, groks_at, min_grokked, min_members, no_divergence, ratio_band_verdict, trains
 
 RATIO_FACTOR = 1.5      # ratio claims: reproduced when the 95% CI lies in [paper / 1.5, paper * 1.5]
 N_BOOT = stats.N_BOOT   # bootstrap resamples inside a rule (the rule is rerun for firmness)
@@ -109,54 +110,228 @@ def _ratio_claim(d: pd.DataFrame, col: str, num: str, den: str, paper: float, fa
                     f"n_grokked_{num}": int(a["grokked"].sum()), f"n_grokked_{den}": int(b["grokked"].sum())})
 
 
+# ------------------------------------------------------------------------------ the proxy's clock (regime gates)
+@dataclass(frozen=True)
+class PaperClock:
+    """A model's operating point in the paper: its lr and weight decay, and the delay
+    T_grok - T_train its grokked seeds took there (`delay_known`), or, for a model the paper gives
+    no delay for (it never grokked, or only counts are given), the delay of the model the claim
+    compares it with: a budget that covers that delay on the paper's clock would have shown it."""
+    lr: float
+    wd: float
+    delay: float
+    delay_known: bool = True
+
+    @property
+    def eta_lambda(self) -> float:
+        return self.lr * self.wd
+
+    @property
+    def rescaled(self) -> float:
+        """eta * lambda * delay: the slow phase's length in units of the decay time 1/(eta lambda)."""
+        return self.lr * self.wd * self.delay
+
+
+PAPER_CLOCK = {
+    "MLP d=2": PaperClock(1e-2, 2e-3, 32_000),                 # canonical run, dT ~32k
+    "MLP d=4": PaperClock(1e-2, 2e-3, 32_000, False),          # 0/5 grok: budget vs d=2's delay
+    "MLP d=8 residual": PaperClock(1e-2, 2e-3, 33_333),        # 3/5 grok, mean dT 33,333
+    "MLP d=4 GELU (B)": PaperClock(3e-2, 5e-4, 45_600),        # regime B, 5/5, mean dT 45,600
+    "MLP d=4 ReLU (B)": PaperClock(3e-2, 5e-4, 196_800),       # regime B, 5/5, mean dT 196,800
+    "MLP d=4 (A)": PaperClock(1e-2, 2e-3, 32_000, False),      # regime A: counts only; budget vs d=2's delay
+    "Transformer": PaperClock(1e-3, 1.0, 50_800),              # 5/5, mean dT 50,800
+    "MLP d=4 GELU, best lambda": PaperClock(3e-2, 1e-3, 25_000),     # P1-wd's optimum, 3/3 at 25k
+    "Transformer, best lambda": PaperClock(1e-3, 5.0, 24_000),       # P1-wd's optimum, 3/3 at 24k
+    "MLP d=4 GELU mul": PaperClock(3e-2, 5e-4, 24_400),        # multiplication, mean dT 24,400
+    "MLP d=4 ReLU mul": PaperClock(3e-2, 5e-4, 93_200),        # multiplication, dT 93,200
+}
+CLOCK_BAND = 3.0    # on the paper's clock: the rescaled delay's median within [paper / 3, paper x 3]
+SAME_CLOCK = 1.25   # two arms on the same clock: their clock factors (eta lambda / the paper's) within 1.25x
+
+
+def clock_row(d: pd.DataFrame, name: str, band: float = CLOCK_BAND) -> dict:
+    """One model's calibration, from its members (`lr`, `wd`, `budget`, times): its eta*lambda and
+    clock factor (eta*lambda over the paper's), the Kaplan-Meier median of eta*lambda*dT over the
+    members that memorised and did not diverge (never-generalised ones censored at the budget), the
+    paper's eta*lambda*dT and whether the model is on the paper's clock: the median within
+    [paper / `band`, paper x `band`] (a median beyond the budget, more than half still waiting,
+    is not); for a model the paper gives no delay for, the rescaled budget eta*lambda*T at least
+    the compared model's eta*lambda*dT."""
+    c = PAPER_CLOCK[name]
+    d = outcomes(d)
+    eta_lambda = float((d["lr"] * d["wd"]).median())
+    live = d[np.isfinite(d["delay_c"].to_numpy(float))]
+    med = stats.km_median(live["delay_c"], live["event"]) if len(live) else math.nan
+    rescaled = eta_lambda * med
+    budget = eta_lambda * float(d["budget"].max())
+    row = {"model": name, "members": len(d), "grokked": int(d["grokked"].sum()), "diverged": int(d["unstable"].sum()),
+           "eta_lambda": eta_lambda, "clock_factor": eta_lambda / c.eta_lambda, "rescaled_delay": rescaled,
+           "paper_rescaled_delay": c.rescaled if c.delay_known else math.nan,
+           "ratio": rescaled / c.rescaled if c.delay_known else math.nan,
+           "rescaled_budget": budget, "paper_rescaled_budget": c.eta_lambda * 400_000}
+    if not c.delay_known:
+        ok = budget >= c.rescaled
+        why = f"no paper delay: rescaled budget {fmt(budget)} {'>=' if ok else '<'} {fmt(c.rescaled)}"
+    elif live.empty:
+        ok, why = False, "no member memorised"
+    elif math.isinf(med):
+        floor = eta_lambda * stats.km_floor(live["delay_c"], live["event"])
+        ok, why = False, f"more than half never generalised (median > {fmt(floor)})"
+    else:
+        ok = c.rescaled / band <= rescaled <= c.rescaled * band
+        why = f"{fmt(rescaled)} vs paper {fmt(c.rescaled)} ({fmt(rescaled / c.rescaled)}x)"
+    if not ok and c.delay_known and eta_lambda > 0:     # what settling it would take, in steps
+        why += (f"; on the clock at this eta*lambda: dT {fmt(c.rescaled / band / eta_lambda)}-"
+                f"{fmt(c.rescaled * band / eta_lambda)} steps, budget {fmt(float(d['budget'].max()))}")
+    elif not ok and eta_lambda > 0:
+        why += f"; needs a budget of {fmt(c.rescaled / eta_lambda)} steps at this eta*lambda"
+    return row | {"on_clock": bool(ok), "why": why}
+
+
+def clock_rows(df: pd.DataFrame, label, band: float = CLOCK_BAND) -> list:
+    """`clock_row` for every model that `label(df)` (a Series of `PAPER_CLOCK` names; NaN: not
+    calibrated) names in the table."""
+    names = label(df)
+    return [clock_row(df[names == n], n, band) for n in dict.fromkeys(names.dropna())]
+
+
+def on_the_papers_clock(label, band: float = CLOCK_BAND):
+    """A regime gate: every calibrated model in the rule's table (`label`) runs on the paper's
+    clock (`clock_row`): its rescaled delay eta*lambda*dT is within `band`x of the paper's."""
+    def gate(df: pd.DataFrame) -> Gate:
+        name = f"each model on the paper's clock (eta*lambda*dT within {band:g}x of the paper's)"
+        rows = clock_rows(df, label, band) if {"lr", "wd", "t_train"} <= set(df) else []
+        if not rows:
+            return Gate(name, False, "no calibrated model in the table")
+        return Gate(name, all(r["on_clock"] for r in rows),
+                    "; ".join(f"{r['model']}: {r['why']}" + ("" if r["on_clock"] else " OFF") for r in rows))
+    return gate
+
+
+def same_clock(label, tolerance: float = SAME_CLOCK):
+    """A regime gate for a comparison of models: their clock factors (eta*lambda over the paper's
+    eta*lambda for that model) agree within `tolerance`x, so the ratio of their delays is the
+    paper's ratio rescaled by one factor, not by two."""
+    def gate(df: pd.DataFrame) -> Gate:
+        rows = clock_rows(df, label) if {"lr", "wd", "t_train"} <= set(df) else []
+        f = {r["model"]: r["clock_factor"] for r in rows}
+        ok = len(f) >= 2 and max(f.values()) / min(f.values()) <= tolerance
+        return Gate(f"the compared models on one clock (clock factors within {tolerance:g}x)", ok,
+                    ", ".join(f"{m} x{fmt(v)}" for m, v in f.items()) or "no calibrated model")
+    return gate
+
+
+def by_column(col: str, names: dict):
+    """A `label` for the clock gates: `col`'s value mapped to its `PAPER_CLOCK` name."""
+    return lambda df: df[col].map(names) if col in df else pd.Series(np.nan, index=df.index)
+
+
+def _act_label(df: pd.DataFrame) -> pd.Series:
+    names = {("B", "gelu"): "MLP d=4 GELU (B)", ("B", "relu"): "MLP d=4 ReLU (B)",
+             ("A", "gelu"): "MLP d=4 (A)", ("A", "relu"): "MLP d=4 (A)", ("A", "tanh"): "MLP d=4 (A)"}
+    return pd.Series([names.get(k) for k in zip(df["regime"], df["act"])], index=df.index, dtype=object)
+
+
+def _wd_label(df: pd.DataFrame) -> pd.Series:
+    out = pd.Series(None, index=df.index, dtype=object)
+    for model, name in (("MLP", "MLP d=4 GELU, best lambda"), ("Transformer", "Transformer, best lambda")):
+        out[(df["model"] == model) & np.isclose(df["wd"], WD_BEST[model])] = name
+    return out
+
+
+WD_BEST = {"MLP": 1e-3, "Transformer": 5.0}   # the paper's best weight decay per model
+MECHANISM_CLOCKS = {"MLP-GELU": "MLP d=4 GELU (B)", "MLP-ReLU": "MLP d=4 ReLU (B)", "Transformer": "Transformer",
+                    "MLP-GELU mul": "MLP d=4 GELU mul", "MLP-ReLU mul": "MLP d=4 ReLU mul"}
+CLOCK_LABELS = {   # per claim: which PAPER_CLOCK model each member of its table runs
+    "P1-depth": by_column("config", {"d=2": "MLP d=2", "d=4": "MLP d=4", "d=8 residual": "MLP d=8 residual"}),
+    "P1-arch": by_column("model", {"Transformer": "Transformer", "MLP": "MLP d=4 GELU (B)"}),
+    "P1-act": _act_label,
+    "P1-wd": _wd_label,
+    "P1-norm": by_column("config", MECHANISM_CLOCKS),
+    "P1-fourier": by_column("model", MECHANISM_CLOCKS),
+    "P1-mul": by_column("act", {"gelu": "MLP d=4 GELU mul", "relu": "MLP d=4 ReLU mul"}),
+}
+
+
+def clock_gate(claim_id: str):
+    return on_the_papers_clock(lambda df: CLOCK_LABELS[claim_id](df))
+
+
 # ------------------------------------------------------------------------------ P1-canonical
 CANONICAL_T_TRAIN = (1_000, 2_000)    # the paper's canonical run: memorised at 1-2k steps,
 CANONICAL_T_GROK = (33_000, 34_000)   # generalised at 33-34k
+CANONICAL_MIN_SEEDS = 5               # seeds of the paper's exact run the range is read from
 
 
-@rule("P1-canonical", by=(), gates=(no_divergence,))
-def canonical_rule(df: pd.DataFrame, seed: int | None = None, paper_setting: bool = False,
-                   t_train=CANONICAL_T_TRAIN, t_grok=CANONICAL_T_GROK, slack: float = 0.25,
-                   min_test: float = 0.99) -> Verdict:
-    """P1-canonical, on the depth-2 MLP member with init seed `seed` (default: the table's lowest,
-    the paper's seed 0 in the book and seed K in a replication with seed offset K): judged only at the paper's
-    baseline setting (`paper_setting`: p=97, 20% train, w=256, SGD lr 1e-2, wd 2e-3), otherwise
-    *inconclusive at this profile* with the values shown. At that setting *reproduced* when the
-    member grokked (T_grok >= 2 T_train) with T_train in 1-2k and T_grok in 33-34k steps, each
-    window widened by 25%, and its test accuracy at the end of the budget is at least 99%;
-    *partially reproduced* when it grokked outside those windows or ended below 99% test;
-    *not reproduced* when it did not grok (never memorised, never generalised within a budget
-    that covers the window, or generalised without delay); *inconclusive* when the budget ends
-    before the T_grok window and the member has not generalised."""
+def seed_range(values, open_top: bool = False) -> tuple[float, float]:
+    """(min, max) of the finite `values`; the max is inf when `open_top` (a member still waiting
+    at the budget: its value lies beyond every observed one). (nan, nan) with no finite value."""
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return (math.inf, math.inf) if open_top else (math.nan, math.nan)
+    return float(x.min()), (math.inf if open_top else float(x.max()))
+
+
+def _overlaps(rng: tuple, window: tuple) -> bool:
+    return bool(math.isfinite(rng[0]) and rng[0] <= window[1] and rng[1] >= window[0])
+
+
+@rule("P1-canonical", by=(), gates=(no_divergence, min_members(CANONICAL_MIN_SEEDS, ())))
+@_doc(n=CANONICAL_MIN_SEEDS, tr=f"{CANONICAL_T_TRAIN[0] / 1e3:g}-{CANONICAL_T_TRAIN[1] / 1e3:g}k",
+      tg=f"{CANONICAL_T_GROK[0] / 1e3:g}-{CANONICAL_T_GROK[1] / 1e3:g}k")
+def canonical_rule(df: pd.DataFrame, paper_setting: bool = False, t_train=CANONICAL_T_TRAIN,
+                   t_grok=CANONICAL_T_GROK, min_test: float = 0.99) -> Verdict:
+    """P1-canonical, on the members (seeds) of the depth-2 MLP trained at the paper's exact
+    baseline (`paper_setting`: p=97, 20% train, w=256, SGD lr 1e-2, wd 2e-3; a regime gate asks
+    for at least {n} seeds): is the paper's seed-0 run inside our seed range? Our range of T_train
+    is [min, max] over the members that memorised; our range of T_grok is [min, max] over the
+    members that generalised, its top open (beyond the budget) when a memorised member had not
+    generalised by the budget. *Reproduced* when at least one member grokked (T_grok >= 2 T_train),
+    the paper's T_train window ({tr}) overlaps our T_train range, its T_grok window ({tg}) overlaps
+    our T_grok range, and every grokked member ends at >= 99% test; *partially reproduced* when
+    members grokked and exactly one of those three holds short; *not reproduced* when no member
+    grokked (never memorised, never generalised, or generalised without delay) or two or more hold
+    short; *inconclusive at this profile* off the paper's setting (values shown for reference) and
+    when the T_grok range is empty and open (no member generalised) with a budget that ends before
+    the paper's window."""
     d = outcomes(df)
-    if seed is None and "seed" in d and len(d):
-        seed = int(d["seed"].min())
-    m = d[d["seed"] == seed] if "seed" in d else d.iloc[:0]
-    if m.empty:
-        return Verdict(INCONCLUSIVE, "not run", n_seeds=0, note=f"no member with seed {seed}")
-    r = m.iloc[0]
-    final = float(r.get("final_test_acc", float("nan")))
-    value = f"T_train {fmt(r['t_train'])}, T_grok {fmt(r['t_grok'])}, final test {fmt(100 * final)}% ({r['outcome']})"
-    extra = {"t_train": float(r["t_train"]), "t_grok": float(r["t_grok"]), "final_test": final,
-             "outcome": r["outcome"], "seed": int(seed)}
-    ok = lambda x, w: math.isfinite(x) and w[0] * (1 - slack) <= x <= w[1] * (1 + slack)
+    if d.empty:
+        return Verdict(INCONCLUSIVE, "not run", n_seeds=0, note="no member of the canonical run")
+    waiting = bool(((d["outcome"] == "not generalised")).any())
+    tr = seed_range(d["t_train"])
+    tg = seed_range(d.loc[d["event"], "t_grok"], open_top=waiting)
+    g = d[d["grokked"]]
+    final = g["final_test_acc"].to_numpy(float) if "final_test_acc" in g else np.array([])
+    final_ok = bool(len(g)) and bool(np.all(final >= min_test))
+    rng = lambda r: f"{fmt(r[0])}-{fmt(r[1])}" if math.isfinite(r[0]) else "none"
+    value = (f"T_train {rng(tr)}, T_grok {rng(tg)} over {_n_seeds(d)} seeds; {int(d['grokked'].sum())}/{len(d)} "
+             f"grokked" + (f", final test {fmt(100 * final.min())}-{fmt(100 * final.max())}%" if len(final) else ""))
+    checks = {"T_train": _overlaps(tr, t_train), "T_grok": _overlaps(tg, t_grok), "final test >= 99%": final_ok}
+    extra = {"t_train_min": tr[0], "t_train_max": tr[1], "t_grok_min": tg[0], "t_grok_max": tg[1],
+             "n_grokked": int(d["grokked"].sum()), "n_members": len(d), "seeds": sorted(int(s) for s in d["seed"])
+             if "seed" in d else [], "final_test_min": float(final.min()) if len(final) else math.nan,
+             **{f"inside_{k.split()[0]}": v for k, v in checks.items()}}
+    short = [k for k, ok in checks.items() if not ok]
+    budget = float(d["budget"].max()) if "budget" in d else math.inf
     if not paper_setting:
         v, note = INCONCLUSIVE, "reduced setting, not the paper's baseline: values shown for reference"
-    elif r["grokked"]:
-        inside = ok(float(r["t_train"]), t_train) and ok(float(r["t_grok"]), t_grok) and final >= min_test
-        v, note = (REPRODUCED if inside else PARTIALLY_REPRODUCED), "grokked" + ("" if inside else " outside the windows")
-    elif r["outcome"] == "not generalised" and float(r.get("budget", math.inf)) < t_grok[1] * (1 + slack):
+    elif g.empty and not math.isfinite(tg[0]) and waiting and budget < t_grok[1]:
         v, note = INCONCLUSIVE, "budget ends before the paper's T_grok window"
+    elif g.empty:
+        v, note = NOT_REPRODUCED, f"no member grokked ({counts(d)})"
     else:
-        v, note = NOT_REPRODUCED, f"did not grok ({r['outcome']})"
-    return Verdict(v, value, n_seeds=1, note=note, extra=extra)
+        v = REPRODUCED if not short else PARTIALLY_REPRODUCED if len(short) == 1 else NOT_REPRODUCED
+        note = (f"{counts(d)}; paper T_train {fmt(t_train[0])}-{fmt(t_train[1])}, T_grok {fmt(t_grok[0])}-"
+                f"{fmt(t_grok[1])}" + (f"; outside our range: {', '.join(short)}" if short else "; both inside our seed range"))
+    return Verdict(v, value, n_seeds=_n_seeds(d), note=note, extra=extra)
 
 
 # ------------------------------------------------------------------------------ P1-depth
 DEPTH_PAPER = {"d=2": True, "d=4": False, "d=8 residual": True}   # 4/5, 0/5, 3/5 grok
 
 
-@rule("P1-depth", by=("config",), gates=(no_divergence,))
+@rule("P1-depth", by=("config",), gates=(no_divergence, clock_gate("P1-depth")))
 def depth_rule(df: pd.DataFrame, expected: dict | None = None, control: str = "d=2") -> Verdict:
     """P1-depth, on members labelled by `config` ('d=2', 'd=4', 'd=8 residual'): a configuration
     *groks* when at least half its members grokked (memorised, then 99% test with T_grok >= 2
@@ -193,7 +368,7 @@ def depth_rule(df: pd.DataFrame, expected: dict | None = None, control: str = "d
 ARCH_PAPER = 1.11   # the paper's Transformer / MLP ratio of mean delays
 
 
-@rule("P1-arch", by=("model",), gates=(no_divergence,))
+@rule("P1-arch", by=("model",), gates=(no_divergence, same_clock(CLOCK_LABELS["P1-arch"]), clock_gate("P1-arch")))
 @_band_doc(ARCH_PAPER)
 def arch_rule(df: pd.DataFrame, paper: float = ARCH_PAPER, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-arch, on members labelled by `model` ('Transformer', 'MLP'): the ratio of mean delays
@@ -211,7 +386,7 @@ def arch_rule(df: pd.DataFrame, paper: float = ARCH_PAPER, factor: float = RATIO
 ACT_PAPER = 4.32    # the paper's ReLU / GELU ratio of mean delays in regime B
 
 
-@rule("P1-act", by=("regime", "act"), gates=(no_divergence,))
+@rule("P1-act", by=("regime", "act"), gates=(no_divergence, clock_gate("P1-act")))
 @_band_doc(ACT_PAPER)
 def act_rule(df: pd.DataFrame, paper: float = ACT_PAPER, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-act, two parts on members labelled by `regime` ('A', 'B') and `act` ('gelu', 'relu',
@@ -246,51 +421,83 @@ def act_rule(df: pd.DataFrame, paper: float = ACT_PAPER, factor: float = RATIO_F
 
 
 # ------------------------------------------------------------------------------ P1-wd
-def _window_shape(groks: list, generalised: list) -> tuple[str, str]:
-    """The window verdict of one model from decided per-lambda outcomes (grid order)."""
-    if not any(groks):
-        return (NOT_REPRODUCED if any(generalised) else INCONCLUSIVE), "no lambda groks"
-    idx = np.flatnonzero(groks)
-    contiguous = idx[-1] - idx[0] + 1 == len(idx)
-    low, high = not groks[0], not groks[-1]
-    if contiguous and low and high:
-        return REPRODUCED, ""
-    if low or high:
-        return PARTIALLY_REPRODUCED, "" if contiguous else "grokking lambdas not contiguous"
-    return NOT_REPRODUCED, "groks at both ends of the grid"
+WD_MODE = {"below": "not generalised", "above": "not memorised"}   # the paper's failure on each side
+WD_MODE_TEXT = {"below": "memorised, never generalised", "above": "never memorised"}
+# the paper's failing lambda nearest its window on each side (None: its grid shows no edge there)
+WD_PAPER_EDGES = {"MLP": (5e-5, 2e-3), "Transformer": (0.01, None)}
+
+
+def _side(m: pd.DataFrame, side: str):
+    """One side of a window (the judged lambdas beyond it, pooled): 'bounded' when its grokked share
+    is decided below half (`stats.share_at_least`) and the paper's failure (`WD_MODE`) is the most
+    common outcome there; 'wrong mode' when it fails but mostly otherwise (no delay, diverged, the
+    other failure); 'groks' when its share is decided at least half; 'undecided' when the count
+    cannot tell; 'open' when the grid has no lambda on that side."""
+    if m.empty:
+        return "open", "no lambda"
+    k, n = int(m["grokked"].sum()), len(m)
+    c = m["outcome"].value_counts()
+    mode = c.index[0] if len(c) and (len(c) == 1 or c.iloc[0] > c.iloc[1]) else "mixed"
+    text = f"{k}/{n} grokked, mostly {mode}"
+    decided = stats.share_at_least(k, n, 0.5)
+    if decided is None:
+        return "undecided", text
+    if decided:
+        return "groks", text
+    return ("bounded" if mode == WD_MODE[side] else "wrong mode"), text
+
+
+def _window_verdict(sides: dict) -> str:
+    """Both sides bounded in the paper's failure mode: reproduced; one: partially; none: not."""
+    n = sum(s == "bounded" for s in sides.values())
+    return REPRODUCED if n == 2 else PARTIALLY_REPRODUCED if n == 1 else NOT_REPRODUCED
 
 
 def _window(g: pd.DataFrame, min_decay: float):
-    """One model's window verdict and a reason, on the lambdas whose lr * wd * budget >= min_decay.
-    A lambda whose count cannot decide whether it groks (`_groks` None) is tried both ways: the
-    verdict stands only when it is the same either way."""
+    """One model's window verdict and its evidence, on the lambdas whose lr * wd * budget >=
+    min_decay (`wd_rule`)."""
     per = []
     for lam, m in g.groupby("wd", sort=True):
         decay = float((m["lr"] * m["wd"] * m["budget"]).iloc[0])
-        per.append((float(lam), decay, _groks(m), bool(m["event"].any()), f"{int(m['grokked'].sum())}/{len(m)}"))
-    judged = [x for x in per if x[1] >= min_decay]
-    dropped = [x[0] for x in per if x[1] < min_decay]
-    word = {True: "groks", False: "fails", None: "undecided"}
-    desc = ", ".join(f"{lam:g}:{word[ok]} ({c})" for lam, _, ok, _, c in judged) or "none"
-    reason = f"judged {desc}" + (f"; below lr*wd*T >= {min_decay:g}: {', '.join(f'{x:g}' for x in dropped)}"
-                                 if dropped else "")
+        per.append((float(lam), decay, m))
+    judged = [(lam, m) for lam, decay, m in per if decay >= min_decay]
+    dropped = [lam for lam, decay, _ in per if decay < min_decay]
+    desc = ", ".join(f"{lam:g}: {int(m['grokked'].sum())}/{len(m)}" for lam, m in judged) or "none"
+    reason = f"grokked per lambda {desc}" + (f"; below lr*wd*T >= {min_decay:g}: {', '.join(f'{x:g}' for x in dropped)}"
+                                             if dropped else "")
+    extra = {"window": [], "sides": {}}
     if len(judged) < 3:
-        return INCONCLUSIVE, reason + "; fewer than 3 lambdas can show a window"
-    open_ = [i for i, x in enumerate(judged) if x[2] is None]
-    generalised = [x[3] for x in judged]
+        return INCONCLUSIVE, reason + "; fewer than 3 lambdas can show a window", extra
+    groks = [m["grokked"].mean() >= 0.5 for _, m in judged]
+    d = pd.concat([m for _, m in judged])
+    if not any(groks):
+        v = NOT_REPRODUCED if bool(d["event"].any() or np.isfinite(d["t_train"].to_numpy(float)).any()) else INCONCLUSIVE
+        return v, reason + "; no lambda groks in half its members", extra
+    idx = np.flatnonzero(groks)
+    if idx[-1] - idx[0] + 1 != len(idx):
+        return INCONCLUSIVE, reason + "; the grokking lambdas are not contiguous", extra
+    inside = pd.concat([judged[i][1] for i in idx])
+    k, n = int(inside["grokked"].sum()), len(inside)
+    extra["window"] = [judged[i][0] for i in idx]
+    win = f"window {judged[idx[0]][0]:g}-{judged[idx[-1]][0]:g} ({k}/{n} grokked)"
+    below = pd.concat([m for _, m in judged[:idx[0]]]) if idx[0] > 0 else d.iloc[:0]
+    above = pd.concat([m for _, m in judged[idx[-1] + 1:]]) if idx[-1] + 1 < len(judged) else d.iloc[:0]
+    sides = {"below": _side(below, "below"), "above": _side(above, "above")}
+    edges = WD_PAPER_EDGES.get(str(g["model"].iloc[0]), (None, None))
+    for s, end, edge in (("below", judged[0][0], edges[0]), ("above", judged[-1][0], edges[1])):
+        if sides[s][0] == "open" and edge is not None and (end <= edge if s == "below" else end >= edge):
+            sides[s] = ("groks", f"the window reaches the grid's end at {end:g}, past the paper's failing {edge:g}")
+    extra["sides"] = {s: v[0] for s, v in sides.items()}
+    reason += f"; {win}; " + "; ".join(f"{s}: {v[0]} ({v[1]}; paper: {WD_MODE_TEXT[s]})" for s, v in sides.items())
+    if not stats.share_at_least(k, n, 0.5):
+        return INCONCLUSIVE, reason + "; the window's count cannot show that it groks (one lambda of 3 seeds cannot)", extra
+    open_ = [s for s, v in sides.items() if v[0] in ("undecided", "open")]
     outs = set()
-    for fill in itertools.product((True, False), repeat=len(open_)):
-        groks = [x[2] for x in judged]
-        for i, f in zip(open_, fill):
-            groks[i] = f
-        outs.add(_window_shape(groks, generalised))
-    if len({v for v, _ in outs}) > 1:
-        return INCONCLUSIVE, reason + f"; {len(open_)} lambda counts cannot decide the window"
-    v, why = outs.pop()
-    return v, reason + (f"; {why}" if why else "")
-
-
-WD_BEST = {"MLP": 1e-3, "Transformer": 5.0}   # the paper's best weight decay per model
+    for fill in itertools.product(("bounded", "groks"), repeat=len(open_)):
+        outs.add(_window_verdict({**{s: v[0] for s, v in sides.items()}, **dict(zip(open_, fill))}))
+    if len(outs) > 1:
+        return INCONCLUSIVE, reason + f"; the {' and '.join(open_)} side cannot be decided", extra
+    return outs.pop(), reason, extra
 
 
 def _at_best(model: str):
@@ -298,28 +505,38 @@ def _at_best(model: str):
 
 
 @rule("P1-wd", by=("model", "wd"), gates=(no_divergence,) + tuple(
-    trains(f"the paper's best lambda for the {m} ({lam:g})", _at_best(m)) for m, lam in WD_BEST.items()))
+    groks_at(f"the paper's best lambda for the {m} ({lam:g})", _at_best(m)) for m, lam in WD_BEST.items())
+    + (clock_gate("P1-wd"),))
+@_doc(below=WD_MODE_TEXT["below"], above=WD_MODE_TEXT["above"])
 def wd_rule(df: pd.DataFrame, min_decay: float = 0.1) -> Verdict:
-    """P1-wd, on members labelled by `model` ('MLP', 'Transformer') with their `wd`, `lr` and
-    `budget`: a lambda *groks* when at least half its members grokked (T_grok >= 2 T_train). Only
-    lambdas that can show the lower edge are judged: lr x lambda x budget >= `min_decay` (0.1; the
-    paper's own failing bottom, SGD lr 3e-2, lambda 1e-5, 400k steps, sits at 0.12) - below it the
-    weights hardly decay within the budget, so failure there says nothing about a window. Per
-    model, on the judged lambdas (at least 3, else *inconclusive*): *reproduced* when the grokking
-    lambdas are contiguous and both the smallest and the largest fail (a bounded window);
-    *partially reproduced* when only one side is bounded; *not reproduced* when it groks at both
-    ends of the grid, or no lambda groks although members generalised (without delay);
-    *inconclusive* when nothing generalised at all, or when lambdas whose counts cannot decide
-    whether they grok (3/3 cannot: `_groks`) could change the verdict. The claim is
-    `rules.combine` of the two models. Regime gates: no member diverged, and the paper's best
-    lambda of each model (MLP 1e-3, Transformer 5) memorises in at least half its members."""
+    """P1-wd, by the window's position and its failure modes, on members labelled by `model`
+    ('MLP', 'Transformer') with their `wd`, `lr` and `budget`. Only lambdas that can show the lower
+    edge are judged: lr x lambda x budget >= `min_decay` (0.1; the paper's own failing bottom, SGD
+    lr 3e-2, lambda 1e-5, 400k steps, sits at 0.12). Per model: the window is the contiguous run of
+    lambdas where at least half the members grokked (T_grok >= 2 T_train); its pooled count must
+    show it groks (the exact interval of the count at or above half: two lambdas of 3 seeds, or one
+    of 5, can; one of 3 cannot). Each side of the window (its lambdas pooled) is *bounded* when its
+    grokked share is decided below half and the paper's failure is its most common outcome: below
+    the window "{below}", above it "{above}". *Reproduced* when both sides are bounded;
+    *partially reproduced* when one is; *not reproduced* when neither is (the model groks there,
+    or fails another way: without delay, diverged, the other failure), or when no lambda groks
+    although members memorised; *inconclusive* when fewer than 3 lambdas are judged, the grokking
+    lambdas are not contiguous, the window's count cannot show grokking, or a side that the count
+    cannot decide or the grid does not reach could change the verdict (a window that runs to the
+    grid's end past the paper's failing lambda there, MLP 5e-5 / 2e-3, Transformer 0.01, groks on
+    that side). The claim is
+    `rules.combine` of the two models. Regime gates: no member diverged; the paper's best lambda of
+    each model (MLP 1e-3, Transformer 5) groks in at least half its members; each model at its best
+    lambda on the paper's clock."""
     d = outcomes(df)
     parts = {m: _window(d[d["model"] == m], min_decay) for m in ("MLP", "Transformer")}
     v = combine(*(p[0] for p in parts.values()))
     value = "; ".join(f"{m}: {p[0]}" for m, p in parts.items())
     note = " | ".join(f"{m}: {p[1]}" for m, p in parts.items())
-    return Verdict(v, value, n_seeds=_n_seeds(d), note=note,
-                   extra={f"{m}_verdict": p[0] for m, p in parts.items()} | {f"{m}_reason": p[1] for m, p in parts.items()})
+    extra = {f"{m}_verdict": p[0] for m, p in parts.items()} | {f"{m}_reason": p[1] for m, p in parts.items()}
+    for m, p in parts.items():
+        extra |= {f"{m}_window": p[2]["window"], **{f"{m}_{s}": x for s, x in p[2]["sides"].items()}}
+    return Verdict(v, value, n_seeds=_n_seeds(d), note=note, extra=extra)
 
 
 # ------------------------------------------------------------------------------ P1-norm
@@ -333,96 +550,117 @@ NORM_PAPER_CV = 0.145    # the paper's CV of the RMS at T_grok across configurat
 NORM_BAND = 2 * NORM_PAPER_CV   # reproduced: the CV's CI inside [0, twice the paper's CV]
 
 
-@rule("P1-norm", by=("config",), gates=(no_divergence,))
-@_doc(paper=fmt(100 * NORM_PAPER_CV), band=fmt(100 * NORM_BAND))
+NORM_MIN_GROKKED = 3     # grokked members per configuration the mean RMS is read from
+
+
+@rule("P1-norm", by=("config",), gates=(no_divergence, min_grokked(NORM_MIN_GROKKED, ("config",)),
+                                        clock_gate("P1-norm")))
+@_doc(paper=fmt(100 * NORM_PAPER_CV), band=fmt(100 * NORM_BAND), n=NORM_MIN_GROKKED)
 def norm_rule(df: pd.DataFrame, paper_cv: float = NORM_PAPER_CV, band: float = NORM_BAND, min_span: float = 2.0,
               n_boot: int = NORM_N_BOOT) -> Verdict:
     """P1-norm, on grokked members labelled by `config` with `rms_at_grok` (parameter RMS at
-    T_grok) and the nulls `rms_at_train` (at T_train) and `rms_init`: the coefficient of variation
-    across configurations of the per-config mean RMS at T_grok, with a bootstrap 95% CI
-    resampling members within configs (paper {paper}%). *Reproduced* when the CI lies inside
-    [0, {band}%] (twice the paper's CV) and the CV at T_grok is below the CV at T_train (the norm marks
-    grokking better than it marks memorisation); *partially reproduced* when the CI is inside but
-    the CV at T_grok is not below that null, or when the CI overlaps the band; *not reproduced*
-    when the CI lies wholly above {band}%; *inconclusive at this profile* when fewer than 3 configs
-    grokked, the CI is wider than the band, or the configs' median T_grok span less than
-    `min_span` (2x): configs that grok at about the same step would share an RMS whatever the claim."""
+    T_grok) and the null `rms_at_common` (the RMS at one common late step, the median T_grok of
+    all grokked members: what a clock, not grokking, would give); `rms_at_train` and `rms_init` are
+    shown. The coefficient of variation across configurations of the per-config mean RMS at
+    T_grok, with a bootstrap 95% CI resampling members within configs (paper {paper}%; a regime
+    gate asks for at least {n} grokked members per configuration). *Reproduced* when the CI lies
+    inside [0, {band}%] (twice the paper's CV) and the CV at T_grok is below the CV at the common
+    step (the norm marks grokking better than the step count does); *partially reproduced* when
+    the CI is inside but the CV is not below that null, or when the CI overlaps the band; *not
+    reproduced* when the CI lies wholly above {band}%; *inconclusive at this profile* when fewer
+    than 3 configs grokked, the CI is wider than the band, or the configs' median T_grok span less
+    than `min_span` (2x): configs that grok at about the same step would share an RMS whatever the
+    claim."""
     d = outcomes(df)
     g = d[d["grokked"]]
     groups = _groups(g, "rms_at_grok")
     cv, (lo, hi), k = fourier.group_cv(groups), fourier.group_cv_ci(groups, n_boot=n_boot), len(groups)
-    cv_train = fourier.group_cv(_groups(g, "rms_at_train")) if "rms_at_train" in g else float("nan")
-    cv_init = fourier.group_cv(_groups(g, "rms_init")) if "rms_init" in g else float("nan")
+    cv_of = lambda col: fourier.group_cv(_groups(g, col)) if col in g else float("nan")
+    cv_common, cv_train, cv_init = cv_of("rms_at_common"), cv_of("rms_at_train"), cv_of("rms_init")
     med = g.groupby("config")["t_grok"].median()
     span = float(med.max() / med.min()) if len(med) and med.min() > 0 else float("nan")
-    extra = {"cv": cv, "cv_low": lo, "cv_high": hi, "cv_train": cv_train, "cv_init": cv_init,
+    extra = {"cv": cv, "cv_low": lo, "cv_high": hi, "cv_common": cv_common, "cv_train": cv_train, "cv_init": cv_init,
              "n_configs": k, "t_grok_span": span}
-    value = f"CV {fmt(100 * cv)}% over {k} configs (null: {fmt(100 * cv_train)}% at T_train, {fmt(100 * cv_init)}% at init)"
+    value = (f"CV {fmt(100 * cv)}% over {k} configs (null at a common step: {fmt(100 * cv_common)}%; "
+             f"{fmt(100 * cv_train)}% at T_train, {fmt(100 * cv_init)}% at init)")
     note = f"median T_grok spans {fmt(span)}x across configs; band 0-{fmt(100 * band)}% (paper {fmt(100 * paper_cv)}%)"
     if k < 3:
         return Verdict(INCONCLUSIVE, value, lo, hi, _n_seeds(d), note + "; fewer than 3 configs grokked", extra)
     if not (span >= min_span):
         return Verdict(INCONCLUSIVE, value, lo, hi, _n_seeds(d), note + f"; span below {min_span:g}x: configs too alike", extra)
     v = band_verdict(lo, hi, 0.0, band, log=False)
-    if v == REPRODUCED and not cv < cv_train:
-        v, note = PARTIALLY_REPRODUCED, note + "; CV at T_grok not below the CV at T_train"
+    if v == REPRODUCED and not cv < cv_common:
+        v, note = PARTIALLY_REPRODUCED, note + "; CV at T_grok not below the CV at the common step"
     return Verdict(v, value, lo, hi, _n_seeds(d), note, extra)
 
 
 # ------------------------------------------------------------------------------ P1-fourier
 FOURIER_PAPER = {"MLP-GELU": 0.747, "MLP-ReLU": 0.756, "Transformer": 0.985}
+FOURIER_MLPS = ("MLP-GELU", "MLP-ReLU")
+FOURIER_MIN_GROKKED = 3     # grokked members per model the shares are read from
 
 
-@rule("P1-fourier", by=("model",), gates=(no_divergence,))
-@_doc(paper=" / ".join(fmt(100 * v) for v in FOURIER_PAPER.values()))
+@rule("P1-fourier", by=("model",), gates=(no_divergence, min_grokked(FOURIER_MIN_GROKKED, ("model",)),
+                                          clock_gate("P1-fourier")))
+@_doc(gap=" / ".join(fmt(100 * (FOURIER_PAPER["Transformer"] - FOURIER_PAPER[m])) for m in FOURIER_MLPS),
+      tf=fmt(100 * FOURIER_PAPER["Transformer"]), n=FOURIER_MIN_GROKKED)
 def fourier_rule(df: pd.DataFrame, null: float = float("nan"), paper: dict | None = None,
-                 band: float = 0.10, above_null: float = 1.5) -> Verdict:
-    """P1-fourier, on members labelled by `model` with `top_share` (top-5 Fourier energy share of
-    the token embedding, DC included, read at the end of training); only grokked members count.
-    `null`: the top-5 share of a random Gaussian embedding of the same shape (`tables.fourier_null`:
-    the highest of the models' `fourier.null_top_share`). Per model, the median share's bootstrap 95% CI:
-    *reproduced* when it lies inside the paper's value +- 10 points ({paper}%) and above
-    1.5x the null; *not reproduced* when it lies wholly outside that band or its top is below 1.5x
-    the null (indistinguishable from a random embedding); *partially* / *inconclusive* by the
-    shared band rule; *inconclusive at this profile* when fewer than 2 members grokked, or the
-    band's lower edge is not above 1.5x the null (at a small p a random embedding already holds
-    most of the energy in 5 frequencies, so the setting cannot show the claim). The claim is
-    `rules.combine` over the three models."""
+                 band: float = 0.10, above_null: float = 1.5, n_boot: int = FOURIER_N_BOOT) -> Verdict:
+    """P1-fourier, the relative claim (the Transformer's embedding is far more Fourier-sparse than
+    the MLPs'), on members labelled by `model` with `top_share` (top-5 Fourier energy share of the
+    token embedding, DC included, read at the end of training); only grokked members count (a
+    regime gate asks for at least {n} per model). Per MLP, the gap: the Transformer's median share
+    minus that MLP's, with a bootstrap 95% CI resampling each model (`stats.diff_ci`); the paper's
+    gaps are {gap} points (GELU / ReLU). *Reproduced* when each gap's CI lies inside the paper's
+    gap +- 10 points; *not reproduced* when a gap's CI lies wholly outside it (e.g. the Transformer
+    no sparser than an MLP), or when the Transformer's share is not above 1.5x the null (`null`:
+    the top-5 share of a random Gaussian embedding of the same shape, `tables.fourier_null`; its
+    embedding then shows no more structure than noise); *partially* / *inconclusive* by the shared
+    band rule (`rules.combine` over the two gaps); *inconclusive at this profile* when a model has
+    fewer than 2 grokked members, or the paper's Transformer level ({tf}%) is not above 1.5x the
+    null (at a small p a random embedding already holds most of its energy in 5 frequencies)."""
     paper = paper or FOURIER_PAPER
     d = outcomes(df)
     floor = above_null * null
-    parts, shown, extra = {}, [], {"null": null, "floor": floor}
-    for m, ref in paper.items():
-        x = d.loc[(d["model"] == m) & d["grokked"], "top_share"].to_numpy(float)
-        x = x[np.isfinite(x)]
-        lo, hi = stats.bootstrap_ci(x, n_boot=FOURIER_N_BOOT)
-        med = float(np.median(x)) if len(x) else float("nan")
-        b_lo, b_hi = ref - band, min(1.0, ref + band)
-        if not (b_lo > floor):
+    x = {m: d.loc[(d["model"] == m) & d["grokked"], "top_share"].to_numpy(float) for m in paper}
+    x = {m: v[np.isfinite(v)] for m, v in x.items()}
+    med = {m: float(np.median(v)) if len(v) else math.nan for m, v in x.items()}
+    t = "Transformer"
+    t_lo, t_hi = stats.bootstrap_ci(x[t], n_boot=n_boot)
+    extra = {"null": null, "floor": floor, **{f"share_{m}": med[m] for m in paper},
+             **{f"n_{m}": len(v) for m, v in x.items()}, "ci_low_Transformer": t_lo, "ci_high_Transformer": t_hi}
+    parts = {}
+    for m in FOURIER_MLPS:
+        ref = paper[t] - paper[m]
+        lo, hi = stats.diff_ci(x[t], x[m], n_boot=n_boot)
+        gap = med[t] - med[m]
+        if not (paper[t] > floor) or min(len(x[t]), len(x[m])) < 2:
             v = INCONCLUSIVE
-        elif len(x) < 2:
-            v = INCONCLUSIVE
-        elif hi < floor:
+        elif t_hi < floor:
             v = NOT_REPRODUCED
         else:
-            v = band_verdict(lo, hi, b_lo, b_hi, log=False)
-            if v == REPRODUCED and lo <= floor:
+            v = band_verdict(lo, hi, ref - band, ref + band, log=False)
+            if v == REPRODUCED and t_lo <= floor:
                 v = PARTIALLY_REPRODUCED
         parts[m] = v
-        shown.append(f"{m} {fmt(100 * med)}%")
-        extra.update({f"share_{m}": med, f"ci_low_{m}": lo, f"ci_high_{m}": hi, f"n_{m}": len(x), f"verdict_{m}": v})
+        extra.update({f"gap_{m}": gap, f"gap_low_{m}": lo, f"gap_high_{m}": hi, f"paper_gap_{m}": ref, f"verdict_{m}": v})
     v = combine(*parts.values())
-    note = (f"null (random embedding) {fmt(100 * null)}%, required > {fmt(100 * floor)}%; band +-{fmt(100 * band)} "
-            "points; " + "; ".join(f"{m}: {p} ({extra[f'n_{m}']} grokked)" for m, p in parts.items()))
-    t = "Transformer"
-    return Verdict(v, ", ".join(shown), extra.get(f"ci_low_{t}"), extra.get(f"ci_high_{t}"), _n_seeds(d), note, extra)
+    shown = ", ".join(f"{m} {fmt(100 * med[m])}%" for m in paper)
+    gaps = "; ".join(f"gap to {m} {fmt(100 * extra[f'gap_{m}'])} points (CI {fmt(100 * extra[f'gap_low_{m}'])} to "
+                     f"{fmt(100 * extra[f'gap_high_{m}'])}; paper {fmt(100 * extra[f'paper_gap_{m}'])}): {parts[m]}"
+                     for m in FOURIER_MLPS)
+    note = (f"{gaps}; null (random embedding) {fmt(100 * null)}%, the Transformer's share must exceed "
+            f"{fmt(100 * floor)}%; grokked " + ", ".join(f"{m} {len(v)}" for m, v in x.items()))
+    g = FOURIER_MLPS[0]
+    return Verdict(v, shown + f"; gaps {fmt(100 * extra[f'gap_{g}'])} / {fmt(100 * extra[f'gap_{FOURIER_MLPS[1]}'])} points",
+                   extra.get(f"gap_low_{g}"), extra.get(f"gap_high_{g}"), _n_seeds(d), note, extra)
 
 
 # ------------------------------------------------------------------------------ P1-mul
 MUL_PAPER = 3.82    # the paper's ReLU / GELU ratio of mean delays on multiplication
 
 
-@rule("P1-mul", by=("act",), gates=(no_divergence,))
+@rule("P1-mul", by=("act",), gates=(no_divergence, clock_gate("P1-mul")))
 @_band_doc(MUL_PAPER)
 def mul_rule(df: pd.DataFrame, paper: float = MUL_PAPER, factor: float = RATIO_FACTOR, n_boot: int = N_BOOT) -> Verdict:
     """P1-mul, on multiplication members labelled by `act` ('gelu', 'relu'): the ReLU / GELU ratio

@@ -76,6 +76,34 @@ def reference_table(ds: xr.Dataset) -> pd.DataFrame:
     return outcomes(members_table(ds, config="d=2 (paper setting)"))
 
 
+PAPER_SETTING_PROFILE = "paper setting (reference run)"   # the ledger row's profile for a reference run
+
+
+def reference_row(row: dict, source: str) -> dict:
+    """A `ledger.judge` row on the reference run: its profile names the paper's setting (the run
+    is not the chapter's profile) and its note says which seeds and where they were read from."""
+    seeds = row["extra"].get("seeds", [])
+    span = f"seeds {seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "no seed"
+    from .configs import CANONICAL_SEEDS, canonical
+    missing = ""
+    if len(seeds) < CANONICAL_SEEDS:
+        cfg = canonical()
+        missing = (f"; settling it needs the {CANONICAL_SEEDS}-seed reference run ({CANONICAL_SEEDS} x "
+                   f"{cfg.steps // 1000}k member-steps at the paper's setting; command in book/reproducing.md)")
+    return {**row, "profile": PAPER_SETTING_PROFILE,
+            "note": f"the paper's exact setting, {span}, read from {source}: " + row["note"] + missing}
+
+
+def reference_numbers(extra: dict, source: str) -> dict:
+    """p1_depth's glued numbers of the reference run (the P1-canonical row's `extra`)."""
+    seeds = extra.get("seeds", [])
+    return {"canon_ref_source": source, "ref_n": extra.get("n_members", 0), "ref_grokked": extra.get("n_grokked", 0),
+            "ref_seeds": f"{seeds[0]}-{seeds[-1]}" if seeds else "none",
+            "ref_t_train_min": extra.get("t_train_min"), "ref_t_train_max": extra.get("t_train_max"),
+            "ref_t_grok_min": extra.get("t_grok_min"), "ref_t_grok_max": extra.get("t_grok_max"),
+            "ref_final_test_min": 100 * extra.get("final_test_min", np.nan)}
+
+
 def slug(name: str) -> str:
     """A configuration's name as a glue key or data group: 'd=8 residual' -> 'd8_residual'."""
     return name.replace(" ", "_").replace("=", "")
@@ -83,14 +111,14 @@ def slug(name: str) -> str:
 
 def depth_numbers(rows: list, canon: pd.DataFrame, ds: xr.Dataset, summary: pd.DataFrame, p: int, steps: int,
                   n_seeds: int) -> dict:
-    """p1_depth's glued numbers: the canonical member's times (and its test accuracy at
-    memorisation, from `ds`, the depth-2 run), then grokked counts and median delays per depth;
-    `rows`: the P1-canonical and P1-depth rows of `ledger.judge`."""
-    c, seed = rows[0]["extra"], int(canon["seed"].iloc[0])
+    """p1_depth's glued numbers: the reduced run's canonical member's times (`canon`, and its test
+    accuracy at memorisation, from `ds`, the depth-2 run), then grokked counts and median delays per
+    depth; `rows`: the P1-canonical and P1-depth rows of `ledger.judge`."""
+    c, seed = canon.iloc[0], int(canon["seed"].iloc[0])
     first = ds["test_acc"].isel(member=int(np.flatnonzero(ds["seed"].values == seed)[0]))
     plateau = float(first.sel(step=c["t_train"], method="nearest")) if np.isfinite(c["t_train"]) else np.nan
     numbers = {"canon_seed": seed, "canon_t_train": c["t_train"], "canon_t_grok": c["t_grok"],
-               "canon_t_grok_2k": np.ceil(c["t_grok"] / 2000) * 2000, "canon_final_test": 100 * c["final_test"],
+               "canon_t_grok_2k": np.ceil(c["t_grok"] / 2000) * 2000, "canon_final_test": 100 * c["final_test_acc"],
                "canon_plateau": 100 * plateau, "chance": 100 / p, "budget": steps, "n_seeds": n_seeds}
     for name in summary.index:
         numbers[f"{slug(name)}_grokked"] = rows[1]["extra"][f"grokked_{name}"]
@@ -155,23 +183,35 @@ def wd_parts(extra: dict, models) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ P1-norm, P1-fourier, P1-mul
 def mechanism_table(datasets: dict, top: int, spectra=ADD_MODELS) -> pd.DataFrame:
     """p1_mechanism's members (column `config`: the key) with the parameter RMS at init, at
-    T_train and at T_grok (`rms_init`, `rms_at_train`, `rms_at_grok`: P1-norm's table) and the
+    T_train, at T_grok and at the common step (`rms_init`, `rms_at_train`, `rms_at_grok`,
+    `rms_at_common`: P1-norm's table, `common_step`) and the
     top-`top` Fourier share of the final embedding (`top_share`, for the runs in `spectra`,
     which kept their weights; NaN for the others)."""
     table = member_table(datasets, "config")
     table["rms_init"] = np.concatenate([ds["rms"].isel(step=0).values for ds in datasets.values()])
     table["rms_at_train"] = np.concatenate([fourier.value_at(ds, "rms", ds["t_train"].values) for ds in datasets.values()])
     table["rms_at_grok"] = np.concatenate([fourier.value_at(ds, "rms", ds["t_grok"].values) for ds in datasets.values()])
+    common = common_step(table)
+    table["rms_at_common"] = np.concatenate([fourier.value_at(ds, "rms", np.full(ds.sizes["member"], common))
+                                             for ds in datasets.values()])
     table["top_share"] = np.concatenate([fourier.embedding_spectra(ds, top)[1] if name in spectra
                                          else np.full(ds.sizes["member"], np.nan) for name, ds in datasets.items()])
     return table
+
+
+def common_step(table: pd.DataFrame) -> float:
+    """P1-norm's common late step: the median T_grok of every grokked member of the table (NaN
+    when none grokked)."""
+    t = table.loc[table["grokked"], "t_grok"].to_numpy(float)
+    return float(np.median(t)) if len(t) else float("nan")
 
 
 def rms_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per configuration, over its grokked members: their count and mean RMS at init, T_train,
     T_grok and mean T_grok."""
     grokked = table[table["grokked"]]
-    out = grokked.groupby("config")[["rms_init", "rms_at_train", "rms_at_grok", "t_grok"]].mean()
+    cols = [c for c in ("rms_init", "rms_at_train", "rms_at_common", "rms_at_grok", "t_grok") if c in grokked]
+    out = grokked.groupby("config")[cols].mean()
     out.insert(0, "grokked", grokked.groupby("config").size())
     return out
 
@@ -181,7 +221,8 @@ def norm_numbers(extra: dict, rms: pd.DataFrame) -> dict:
     at_grok = rms["rms_at_grok"]
     return {"rms_cv_pct": 100 * extra["cv"], "rms_cv_lo_pct": 100 * extra["cv_low"],
             "rms_cv_hi_pct": 100 * extra["cv_high"], "rms_cv_train_pct": 100 * extra["cv_train"],
-            "rms_cv_init_pct": 100 * extra["cv_init"], "rms_span": extra["t_grok_span"],
+            "rms_cv_init_pct": 100 * extra["cv_init"], "rms_cv_common_pct": 100 * extra["cv_common"],
+            "rms_span": extra["t_grok_span"],
             "rms_n_configs": extra["n_configs"],
             "relu_gelu_rms": at_grok.get("MLP-ReLU", np.nan) / at_grok.get("MLP-GELU", np.nan)}
 
@@ -202,17 +243,25 @@ def fourier_table(table: pd.DataFrame, models=ADD_MODELS) -> pd.DataFrame:
 
 
 def share_table(extra: dict, nulls: dict) -> pd.DataFrame:
-    """Per model, from the P1-fourier row's `extra`: grokked members, median share, its CI, the
-    null and the part verdict."""
-    return pd.DataFrame([{"model": m, "grokked": extra[f"n_{m}"], "median_share": extra[f"share_{m}"],
-                          "ci_low": extra[f"ci_low_{m}"], "ci_high": extra[f"ci_high_{m}"],
-                          "null": nulls[m], "part verdict": extra[f"verdict_{m}"]} for m in nulls]).set_index("model")
+    """Per model, from the P1-fourier row's `extra`: grokked members, median share and the null;
+    per MLP, the Transformer's gap to it, its CI, the paper's gap and the part verdict."""
+    rows = []
+    for m in nulls:
+        r = {"model": m, "grokked": extra[f"n_{m}"], "median_share": extra[f"share_{m}"], "null": nulls[m]}
+        if f"gap_{m}" in extra:
+            r |= {"gap_from_transformer": extra[f"gap_{m}"], "gap_ci_low": extra[f"gap_low_{m}"],
+                  "gap_ci_high": extra[f"gap_high_{m}"], "paper_gap": extra[f"paper_gap_{m}"],
+                  "part verdict": extra[f"verdict_{m}"]}
+        rows.append(r)
+    return pd.DataFrame(rows).set_index("model")
 
 
 def fourier_numbers(extra: dict, nulls: dict) -> dict:
-    """p1_mechanism's P1-fourier numbers, in percent."""
+    """p1_mechanism's P1-fourier numbers, in percent (shares, nulls, the Transformer's gaps)."""
+    gaps = {f"gap_{slug(m).replace('-', '_')}{k}": 100 * extra[f"gap{k}_{m}"] for m in nulls if f"gap_{m}" in extra
+            for k in ("", "_low", "_high")}
     return ({f"share_{m}": 100 * extra[f"share_{m}"] for m in nulls} | {f"null_{m}": 100 * v for m, v in nulls.items()}
-            | {"null_floor": 100 * extra["floor"]})
+            | {"null_floor": 100 * extra["floor"]} | gaps)
 
 
 def mul_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -226,3 +275,31 @@ def mul_numbers(extra: dict) -> dict:
     return {"mul_ratio": extra["ratio"], "mul_lo": extra["ci_low"], "mul_hi": extra["ci_high"],
             "mul_band_lo": extra["band_low"], "mul_band_hi": extra["band_high"],
             "mul_n_gelu": extra["n_grokked_gelu"], "mul_n_relu": extra["n_grokked_relu"]}
+
+
+# ------------------------------------------------------------------------------ the proxy's clock, per model
+CLOCK_COLUMNS = ["members", "grokked", "diverged", "eta_lambda", "clock_factor", "rescaled_delay",
+                 "paper_rescaled_delay", "ratio", "rescaled_budget", "paper_rescaled_budget", "on_clock", "why"]
+
+
+def clock_table(table: pd.DataFrame, claim_id: str) -> pd.DataFrame:
+    """The calibration of every model the rule of `claim_id` compares, from its own member table
+    (`rules.clock_row`: eta*lambda, the clock factor against the paper's, the rescaled delay
+    eta*lambda*dT against the paper's, the rescaled budget, and whether the model is on the
+    paper's clock, which that rule's regime gate asks of each)."""
+    from .rules import CLOCK_LABELS, clock_rows
+    rows = clock_rows(table, CLOCK_LABELS[claim_id])
+    return pd.DataFrame(rows, columns=["model"] + CLOCK_COLUMNS).set_index("model")
+
+
+def clock_numbers(clocks: pd.DataFrame) -> dict:
+    """p1 chapters' glued words for a `clock_table`: per model its rescaled delay against the
+    paper's (or, without a paper delay, its rescaled budget), the band, the models off the clock
+    and each model's clock factor."""
+    from ..rules import fmt
+    from .rules import CLOCK_BAND
+    parts = [f"{name} {r['why']}" for name, r in clocks.iterrows()]
+    off = [name for name, r in clocks.iterrows() if not r["on_clock"]]
+    factors = ", ".join(f"{name} x{fmt(r['clock_factor'])}" for name, r in clocks.iterrows())
+    return {"clock_summary": "; ".join(parts) or "no calibrated model", "clock_band": fmt(CLOCK_BAND),
+            "clock_off": ", ".join(off) or "none", "clock_factors": factors or "none"}
