@@ -66,7 +66,7 @@ def test_gpt2_init_is_transformerlens_default_and_only_for_the_transformer():
     assert torch_init.b_head.abs().max() > 0
     with pytest.raises(ConfigError, match="init 'gpt2' is for the transformer"):
         validate(RunConfig(model="mlp", init="gpt2"))
-    with pytest.raises(ConfigError, match="valid: gpt2, torch"):
+    with pytest.raises(ConfigError, match="valid: gpt2, p2, torch"):
         validate(RunConfig(init="xavier"))
 
 

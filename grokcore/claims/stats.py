@@ -63,30 +63,33 @@ def bootstrap_ci(values, stat=np.median, n_boot: int = 2000, level: float = LEVE
     return percentile_ci(stat(v[resample_idx(len(v), n_boot, seed)], axis=1), level)
 
 
-def ratio_ci(num, den, stat=np.mean, n_boot: int = 2000, level: float = LEVEL, seed: int = 0):
-    """Bootstrap CI of stat(num) / stat(den), resampling each group independently."""
-    a, b = (np.asarray(x, float) for x in (num, den))
+def _two_group_draws(a, b, stat, n_boot: int, seed: int):
+    """Bootstrap draws of stat over each of two groups, resampled independently (finite values);
+    None with fewer than 2 finite values in either group."""
+    a, b = (np.asarray(x, float) for x in (a, b))
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if len(a) < 2 or len(b) < 2:
-        return (float("nan"), float("nan"))
+        return None
     rng = np.random.default_rng(seed)
-    ra = stat(a[resample_idx(len(a), n_boot, rng=rng)], axis=1)
-    rb = stat(b[resample_idx(len(b), n_boot, rng=rng)], axis=1)
+    return (stat(a[resample_idx(len(a), n_boot, rng=rng)], axis=1),
+            stat(b[resample_idx(len(b), n_boot, rng=rng)], axis=1))
+
+
+def ratio_ci(num, den, stat=np.mean, n_boot: int = 2000, level: float = LEVEL, seed: int = 0):
+    """Bootstrap CI of stat(num) / stat(den), resampling each group independently; (nan, nan) with
+    fewer than 2 finite values in either group."""
+    draws = _two_group_draws(num, den, stat, n_boot, seed)
+    if draws is None:
+        return (float("nan"), float("nan"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return percentile_ci(ra / rb, level)
+        return percentile_ci(draws[0] / draws[1], level)
 
 
 def diff_ci(a, b, stat=np.median, n_boot: int = 2000, level: float = LEVEL, seed: int = 0):
     """Bootstrap CI of stat(a) - stat(b), resampling each group independently; (nan, nan) with
     fewer than 2 finite values in either group."""
-    a, b = (np.asarray(x, float) for x in (a, b))
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) < 2 or len(b) < 2:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    ra = stat(a[resample_idx(len(a), n_boot, rng=rng)], axis=1)
-    rb = stat(b[resample_idx(len(b), n_boot, rng=rng)], axis=1)
-    return percentile_ci(ra - rb, level)
+    draws = _two_group_draws(a, b, stat, n_boot, seed)
+    return (float("nan"), float("nan")) if draws is None else percentile_ci(draws[0] - draws[1], level)
 
 
 def spearman_rows(x, y) -> np.ndarray:
