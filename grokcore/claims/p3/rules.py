@@ -138,7 +138,7 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     each with a shorter median delay. A maximum at the first alpha that finishes, or a delay that
     does not fall above the maximum (a monotone curve), locates no peak: that part is
     *inconclusive at this profile*, its reason named. Else the peak's 95% interval comes from
-    resampling the members within each alpha (NaN unless at least 95% of the resamples have such
+    resampling the members within each alpha (undefined unless at least 95% of the resamples have such
     a peak) and is judged against the band [0.4, 0.6] around the paper's 0.5 by the shared band
     rule (inside: reproduced; wholly outside: not reproduced; wider than the band: inconclusive;
     else partially). (b) *No delay at high alpha*: every alpha >= 0.75 shows no delay - at least
