@@ -234,29 +234,31 @@ def min_grokked(n: int, by) -> Callable:
     return gate
 
 
-def trains(where: str, select: Callable, min_share: float = 0.5) -> Callable:
-    """A gate: the members `select(df)` picks (an operating point of the paper, e.g. its best
-    weight decay) memorise in at least `min_share` of cases; fails when none are in the table."""
+def _operating_point(where: str, select: Callable, min_share: float, verb: str, hit: Callable, what: Callable):
+    """A gate on the members `select(outcomes(df))` picks (an operating point of the paper): at least
+    `min_share` of them `hit` (a boolean per member); fails when none are in the table."""
     def gate(df: pd.DataFrame) -> Gate:
         d = select(outcomes(df))
         if d.empty:
-            return Gate(f"{where} trains", False, "not run in this profile")
-        share = float(np.isfinite(d["t_train"].to_numpy(float)).mean())
-        return Gate(f"{where} trains", share >= min_share, f"{share:.0%} of {len(d)} members memorise")
+            return Gate(f"{where} {verb}", False, "not run in this profile")
+        share = float(np.mean(hit(d)))
+        return Gate(f"{where} {verb}", share >= min_share, f"{share:.0%} of {len(d)} members {what(d)}")
     return gate
+
+
+def trains(where: str, select: Callable, min_share: float = 0.5) -> Callable:
+    """A gate: the members `select(df)` picks (an operating point of the paper, e.g. its best
+    weight decay) memorise in at least `min_share` of cases; fails when none are in the table."""
+    return _operating_point(where, select, min_share, "trains",
+                            lambda d: np.isfinite(d["t_train"].to_numpy(float)), lambda d: "memorise")
 
 
 def groks_at(where: str, select: Callable, min_share: float = 0.5) -> Callable:
     """A gate: the members `select(df)` picks (an operating point of the paper where it grokked,
     e.g. its best weight decay) grok (with delay) in at least `min_share` of cases; fails when
     none are in the table."""
-    def gate(df: pd.DataFrame) -> Gate:
-        d = select(outcomes(df))
-        if d.empty:
-            return Gate(f"{where} groks", False, "not run in this profile")
-        share = float(d["grokked"].mean())
-        return Gate(f"{where} groks", share >= min_share, f"{share:.0%} of {len(d)} members grok ({counts(d)})")
-    return gate
+    return _operating_point(where, select, min_share, "groks",
+                            lambda d: d["grokked"].to_numpy(bool), lambda d: f"grok ({counts(d)})")
 
 
 def at_least(name: str, column: str, minimum: float, why: str = "") -> Callable:
