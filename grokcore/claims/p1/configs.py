@@ -15,6 +15,7 @@ PROTOCOL = dict(task="add", p=97, frac=0.2, split="shared", split_seed=0, thresh
 KEEP_FINAL = dict(save_params=True, early_stop=False)
 # P1's baseline optimizer setting (the canonical run's): SGD, momentum 0.9, lr 1e-2, coupled wd 2e-3.
 BASELINE_SGD = dict(optimizer="sgd", momentum=0.9, lr=1e-2, wd=2e-3)
+PAPER_BASELINE_DELAY = 32_000    # the paper's delay T_grok - T_train there, steps (T_grok ~33-34k, T_train ~1-2k)
 
 
 def mlp(width: int = 256, depth: int = 2, act: str = "gelu", **kw) -> RunConfig:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import fourier
+from .configs import BASELINE_SGD, PAPER_BASELINE_DELAY
 from .. import stats
 from ..rules import NOT_REPRODUCED, PARTIALLY_REPRODUCED, REPRODUCED, INCONCLUSIVE, Verdict, band_verdict, combine, counts, fmt, outcomes, rule
 from ..rules import Gate, groks_at, min_grokked, min_members, no_divergence, ratio_band_verdict, trains
@@ -132,13 +133,14 @@ class PaperClock:
         return self.lr * self.wd * self.delay
 
 
+_BASELINE = (BASELINE_SGD["lr"], BASELINE_SGD["wd"])   # the canonical run's operating point
 PAPER_CLOCK = {
-    "MLP d=2": PaperClock(1e-2, 2e-3, 32_000),                 # canonical run, dT ~32k
-    "MLP d=4": PaperClock(1e-2, 2e-3, 32_000, False),          # 0/5 grok: budget vs d=2's delay
-    "MLP d=8 residual": PaperClock(1e-2, 2e-3, 33_333),        # 3/5 grok, mean dT 33,333
+    "MLP d=2": PaperClock(*_BASELINE, PAPER_BASELINE_DELAY),          # canonical run, dT ~32k
+    "MLP d=4": PaperClock(*_BASELINE, PAPER_BASELINE_DELAY, False),   # 0/5 grok: budget vs d=2's delay
+    "MLP d=8 residual": PaperClock(*_BASELINE, 33_333),               # 3/5 grok, mean dT 33,333
     "MLP d=4 GELU (B)": PaperClock(3e-2, 5e-4, 45_600),        # regime B, 5/5, mean dT 45,600
     "MLP d=4 ReLU (B)": PaperClock(3e-2, 5e-4, 196_800),       # regime B, 5/5, mean dT 196,800
-    "MLP d=4 (A)": PaperClock(1e-2, 2e-3, 32_000, False),      # regime A: counts only; budget vs d=2's delay
+    "MLP d=4 (A)": PaperClock(*_BASELINE, PAPER_BASELINE_DELAY, False),   # regime A: counts only; budget vs d=2's delay
     "Transformer": PaperClock(1e-3, 1.0, 50_800),              # 5/5, mean dT 50,800
     "MLP d=4 GELU, best lambda": PaperClock(3e-2, 1e-3, 25_000),     # P1-wd's optimum, 3/3 at 25k
     "Transformer, best lambda": PaperClock(1e-3, 5.0, 24_000),       # P1-wd's optimum, 3/3 at 24k

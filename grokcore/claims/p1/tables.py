@@ -11,7 +11,7 @@ from ...results.tables import members_table
 from .. import stats
 from ..rules import counts, outcomes
 from . import fourier
-from .configs import ADD_MODELS
+from .configs import ADD_MODELS, BASELINE_SGD, PAPER_BASELINE_DELAY
 
 
 # ------------------------------------------------------------------------------ member tables
@@ -34,8 +34,7 @@ def summary(table: pd.DataFrame, by, order=None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ SGD proxy clock
-PAPER_ETA_LAMBDA = 1e-2 * 2e-3   # the baseline's lr x coupled wd (SGD, momentum 0.9)
-PAPER_BASELINE_DELAY = 32_000    # its delay T_grok - T_train, steps (T_grok ~33-34k, T_train ~1-2k)
+PAPER_ETA_LAMBDA = BASELINE_SGD["lr"] * BASELINE_SGD["wd"]   # the baseline's lr x coupled wd (SGD, momentum 0.9)
 CALIBRATION_COLUMNS = ["lr", "wd", "eta_lambda", "t_train", "t_grok", "grok_over_train", "rescaled_delay", "outcome"]
 
 
