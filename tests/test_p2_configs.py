@@ -46,7 +46,7 @@ def test_norms_chapter_builders_give_the_stored_configs():
                          eval_every=max(P["lin_steps"] // 200, 1), early_stop=False)
     mat = L.LinearConfig(problem="matrix", reg="nuclear", N=P["mat_N"], lr=P["mat_lr"], beta=tuple(P["mat_betas"]),
                          init_scale=1e-6, steps=P["mat_steps"], tol=P["mat_tol"], seeds=P["lin_seeds"],
-                         eval_every=max(P["mat_steps"] // 400, 1), early_stop=False)
+                         eval_every=max(P["mat_steps"] // 400, 1), early_stop=False, normalize=True)
     lin_cfgs, mat_cfgs = p2.norms_linear_configs(**pick(P, p2.norms_linear_configs))
     assert hashes(lin_cfgs) == hashes([lin, lin.replace(reg="none", beta=0.0)])
     assert hashes(mat_cfgs) == hashes([mat, mat.replace(reg="none", beta=0.0, steps=min(P["mat_steps"], 5000))])

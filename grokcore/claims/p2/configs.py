@@ -77,11 +77,12 @@ CONTROL_MATRIX_STEPS = 5000   # without a penalty the unobserved entries never m
 def norms_linear_configs(lin_lr, lin_beta, lin_tol, lin_steps, lin_seeds, mat_N, mat_lr, mat_betas, mat_tol,
                          mat_steps) -> tuple[dict, dict]:
     """p2_norms's linear arms, each penalty against its control ('none': the same instances, no penalty):
-    sparse recovery under l1 and matrix completion under the nuclear norm."""
+    sparse recovery under l1 and matrix completion under the nuclear norm (W* at the authors' scale,
+    ||W*||_F = sqrt(n1 n2), as in p2_linear and p2_selection)."""
     lin = sparse(lr=lin_lr, beta=lin_beta, tol=lin_tol, steps=lin_steps, seeds=lin_seeds,
                  eval_every=every(lin_steps, 200), early_stop=False)
     mat = matrix(N=mat_N, lr=mat_lr, beta=tuple(mat_betas), steps=mat_steps, tol=mat_tol, seeds=lin_seeds,
-                 eval_every=every(mat_steps, 400), early_stop=False)
+                 eval_every=every(mat_steps, 400), early_stop=False, normalize=True)
     return ({"l1": lin, "none": lin.replace(reg="none", beta=0.0)},
             {"nuclear": mat, "none": mat.replace(reg="none", beta=0.0, steps=min(mat_steps, CONTROL_MATRIX_STEPS))})
 

@@ -111,8 +111,8 @@ def linear_norm_change(ds, table: pd.DataFrame, budget: float, problem: str) -> 
 
 def selection_table(datasets: dict, cfgs: dict, budget: float) -> pd.DataFrame:
     """P2-select's members: each linear problem (its key in `datasets`, spaces for underscores)
-    with `recoverable` (basis pursuit for sensing; every row and column observed >= rank times for
-    completion), `budget`, the authors' plateau times `t_train_plateau` / `t_grok_plateau`
+    with `recoverable` (basis pursuit for sensing; for completion every row and column observed
+    >= rank times and nuclear-norm minimisation recovering W*), `budget`, the authors' plateau times `t_train_plateau` / `t_grok_plateau`
     (`linear_problems.plateau_times`; NaN when still moving at the budget) and `t_select`, the T2
     that P2-select ranks: the plateau T2 of a member that generalised (final recovery error <=
     `p2.rules.GENERALISED_ERR`), else the budget + 1 (never generalised: censored, the slowest)."""
