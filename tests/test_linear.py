@@ -195,3 +195,22 @@ def test_a_results_file_stored_with_t1_t2_is_read_with_t_train_t_grok(tmp_path):
     np.testing.assert_array_equal(back["t_train"].values, ds["t_train"].values)
     np.testing.assert_array_equal(back["t_grok"].values, ds["t_grok"].values)
     assert L.upgrade(ds) is ds            # a file with today's names is left as it is
+
+
+def test_recoverable_by_n_counts_instances_and_unrecoverable_lists_the_programmes_error():
+    import pandas as pd
+    from grokcore.claims import p2
+    cfg = L.LinearConfig(problem="matrix", reg="nuclear", N=70, beta=(1e-3, 1e-2), seeds=tuple(range(4)),
+                         normalize=True, tol=1e-2)
+    by_n = p2.recoverable_by_n(cfg, [30, 70, 100])
+    assert list(by_n.N) == [30, 70, 100] and (by_n.instances == 4).all()
+    assert by_n.recoverable.tolist()[0] == 0 and by_n.recoverable.tolist()[2] == 4
+    ok70 = L.recoverable(cfg.replace(beta=1e-3))
+    assert by_n.recoverable.tolist()[1] == int(ok70.sum())
+    # a member table: two members per instance; the unrecoverable instances come back once each,
+    # with nuclear-norm minimisation's error (above tol) beside the members' final errors
+    table = pd.DataFrame({"seed": [m["seed"] for m in cfg.members()], "N": 70, "final_test_err": 0.5,
+                          "recoverable": L.recoverable(cfg)})
+    bad = p2.unrecoverable(table, cfg)
+    assert sorted(bad.seed) == sorted(s for s, ok in zip(range(4), ok70) if not ok)
+    assert (bad.convex_error > 1e-2).all() and (bad.final_err_max == 0.5).all()

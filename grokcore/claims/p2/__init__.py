@@ -6,5 +6,5 @@ from .configs import (INIT, SELECTIONS, depth_configs, linear_configs, matrix, m
                       norms_linear_configs, norms_mlp_configs, selection_configs, sparse)
 from .rules import SLOPE_BAND, depth_rule, l1_rule, l2proxy_rule, nuc_rule, scaling_rule, select_rule  # noqa: F401
 from .tables import (depth_summary, depth_table, linear_norm_change, linear_penalty_table, linear_table,  # noqa: F401
-                     mlp_norm_change, modadd_comparison, modadd_table, norm_change, penalty_table, unrecoverable,
+                     mlp_norm_change, modadd_comparison, modadd_table, norm_change, penalty_table, recoverable_by_n, unrecoverable,
                      selection_instances, selection_summary, selection_table)

@@ -182,8 +182,25 @@ def modadd_comparison(tab: pd.DataFrame, n_seeds: int, mod_p: int, mod_k: int) -
 
 
 def unrecoverable(table: pd.DataFrame, cfg) -> pd.DataFrame:
-    """The instances (seed, N) of `table` that basis pursuit cannot recover, with its recovery error."""
-    from ...core.linear_problems import basis_pursuit_error
-    bad = table.loc[~table.recoverable, ["seed", "N"]].drop_duplicates()
-    return bad.assign(basis_pursuit_error=[basis_pursuit_error(cfg, {"seed": s, "N": n, "tau": 0.0, "init_scale": INIT})
-                                           for s, n in zip(bad.seed, bad.N)])
+    """The instances (seed, N) of `table` that the problem's convex programme cannot recover:
+    `convex_error`, the recovery error of basis pursuit (sparse recovery) or of nuclear-norm
+    minimisation (matrix completion), beside the members' final recovery errors (min and max over
+    the instance's members: the penalised runs end where the programme does)."""
+    from ...core.linear_problems import basis_pursuit_error, nuclear_norm_error
+    solve = nuclear_norm_error if cfg.problem == "matrix" else basis_pursuit_error
+    bad = table.loc[~table.recoverable].groupby(["seed", "N"], as_index=False)["final_test_err"].agg(["min", "max"])
+    bad = bad.rename(columns={"min": "final_err_min", "max": "final_err_max"})
+    return bad.assign(convex_error=[solve(cfg, {"seed": s, "N": n, "tau": 0.0, "init_scale": INIT})
+                                    for s, n in zip(bad.seed, bad.N)])
+
+
+def recoverable_by_n(cfg, Ns) -> pd.DataFrame:
+    """How many of a matrix-completion config's instances (its seeds, at its first tau) nuclear-norm
+    minimisation recovers (`linear_problems.recoverable`, at the config's tol), per number of
+    observed entries N in `Ns`: the measurement behind the N a chapter completes at."""
+    rows = []
+    for n in Ns:
+        one = cfg.replace(N=int(n), tau=cfg.tau[0], lr=cfg.lr[0], beta=cfg.beta[0], init_scale=cfg.init_scale[0])
+        ok = recoverable(one)
+        rows.append({"N": int(n), "instances": len(ok), "recoverable": int(ok.sum())})
+    return pd.DataFrame(rows)
