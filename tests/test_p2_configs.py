@@ -152,3 +152,13 @@ def test_p2_init_draws_hidden_and_output_weights_with_the_authors_std():
     assert MODELS["p2mlp"](torch_init, 97, 97).materialize(torch_init.members()).W_fc.abs().max().item() <= 1 / 8
     with pytest.raises(ConfigError, match="p2mlp"):
         validate(gc.RunConfig(model="mlp", init="p2"))
+
+
+def test_loss_dtype_arm_is_the_l1_ensemble_in_float32():
+    P = chapter_params("p2_norms")
+    cfgs = p2.norms_mlp_configs(**pick(P, p2.norms_mlp_configs))
+    arm = p2.loss_dtype_arm(cfgs)
+    assert arm.loss_dtype == "float32" and arm.replace(loss_dtype=cfgs["l1"].loss_dtype) == cfgs["l1"]
+    assert arm.hash() != cfgs["l1"].hash() and arm.l1 == cfgs["l1"].l1
+    f32 = p2.norms_mlp_configs(**{**pick(P, p2.norms_mlp_configs), "loss_dtype": "float32"})
+    assert p2.loss_dtype_arm(f32) is None

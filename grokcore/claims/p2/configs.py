@@ -71,6 +71,14 @@ def norms_mlp_configs(p, frac, width, lrs, l1, nuclear, l2, batch_size, loss_dty
     return cfgs
 
 
+def loss_dtype_arm(cfgs: dict):
+    """p2_norms's float32-loss arm: the l1 ensemble of `norms_mlp_configs` (its beta = 0 control
+    included) with the loss in float32, the authors' precision, beside the chapter's `loss_dtype`;
+    None when the chapter's loss is float32 already."""
+    l1 = cfgs["l1"]
+    return None if l1.loss_dtype == "float32" else l1.replace(loss_dtype="float32")
+
+
 CONTROL_MATRIX_STEPS = 5000   # without a penalty the unobserved entries never move: a short control
 
 

@@ -204,3 +204,19 @@ def recoverable_by_n(cfg, Ns) -> pd.DataFrame:
         ok = recoverable(one)
         rows.append({"N": int(n), "instances": len(ok), "recoverable": int(ok.sum())})
     return pd.DataFrame(rows)
+
+
+def loss_dtype_table(by_dtype: dict) -> pd.DataFrame:
+    """The l1 ensemble's outcomes per loss dtype (`by_dtype`: dtype name -> its dataset) and beta:
+    members, how many memorised, grokked and generalised without delay, and the median delay of
+    those that grokked (rules.outcomes), to read whether the unpenalised control's grokking
+    depends on the loss's precision."""
+    rows = []
+    for dtype, ds in by_dtype.items():
+        d = outcomes(penalty_table({"l1": ds}))
+        for beta, g in d.groupby("beta"):
+            rows.append({"loss_dtype": dtype, "beta": float(beta), "members": len(g),
+                         "memorised": int(np.isfinite(g["t_train"].to_numpy(float)).sum()),
+                         "grokked": int(g["grokked"].sum()), "no_delay": int((g["outcome"] == "no delay").sum()),
+                         "median_delay": float(g.loc[g["grokked"], "delay"].median()) if g["grokked"].any() else np.nan})
+    return pd.DataFrame(rows)
