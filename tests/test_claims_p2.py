@@ -311,3 +311,13 @@ def test_p2_depth_counts_only_members_that_memorised():
     assert row["extra"]["parts"]["L>2"] == REPRODUCED and row["verdict"] == REPRODUCED
     df.loc[df.L_depth == 3, "t_grok"] = NAN                     # L = 3 memorised and never generalised
     assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT_REPRODUCED
+
+
+def test_p2_depth_part_needs_three_memorised_members():
+    # one L = 3 member out of its slow start says nothing for the depth, whichever way it went
+    df = depth_table({1: NAN, 2: 3000.0, 3: 2500.0}, seeds=8)
+    df.loc[(df.L_depth == 3) & (df.seed > 0), ["t_train", "t_grok"]] = NAN
+    row = judge("P2-depth", df)
+    assert row["extra"]["parts"]["L>2"] == INCONCLUSIVE and row["verdict"] == INCONCLUSIVE
+    df.loc[(df.L_depth == 3) & (df.seed < 3), ["t_train", "t_grok"]] = [1000.0, 2500.0]  # three: delayed
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT_REPRODUCED

@@ -22,7 +22,7 @@ def test_linear_chapter_builders_give_the_stored_configs():
                             seeds=P["seeds"], eval_every=P["eval_every"], early_stop=False)
     matrix = L.LinearConfig(problem="matrix", reg="nuclear", N=P["matrix_N"], lr=P["matrix_lr"],
                             beta=tuple(P["matrix_betas"]), init_scale=1e-6, steps=P["matrix_steps"], tol=P["tol"],
-                            seeds=P["seeds"], eval_every=max(P["matrix_steps"] // 400, 1), early_stop=False,
+                            seeds=P["matrix_seeds"], eval_every=max(P["matrix_steps"] // 400, 1), early_stop=False,
                             normalize=True)
     ridge = sparse.replace(reg="l2", beta=P["l2_beta"], lr=P["lrs"][0], steps=min(P["steps"], 5000))
     assert hashes(p2.linear_configs(**pick(P, p2.linear_configs))) == hashes([sparse, matrix, ridge])

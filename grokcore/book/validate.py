@@ -116,7 +116,7 @@ RULES: dict[str, Rule] = _table(
     ("steps steps_a steps_b mlp_steps tf_steps lstm_steps mod_steps matrix_steps depth_steps "
      "lin_steps mat_steps paper_steps", STEPS),
     ("eval_every", Rule("an evaluation interval >= 1 step", _trainer("eval_every"))),
-    ("seeds n_seeds mul_seeds mod_seeds lin_seeds", SEEDS),
+    ("seeds n_seeds mul_seeds mod_seeds lin_seeds matrix_seeds", SEEDS),
     ("ref_seeds", Rule("a number of seeds >= 0 (0: the reference run is skipped)", _integer(0))),
     ("p ref_p lstm_p mod_p", PRIME),
     ("frac fracs ref_frac lstm_frac", FRAC),

@@ -34,13 +34,14 @@ def every(steps: int, records: int) -> int:
 
 # ------------------------------------------------------------------------------ chapters
 def linear_configs(n, s, N, scaling, lrs, betas, tol, steps, eval_every, seeds, matrix_N, matrix_lr,
-                   matrix_betas, matrix_steps, l2_beta) -> dict:
+                   matrix_betas, matrix_steps, l2_beta, matrix_seeds=None) -> dict:
     """p2_linear's penalised runs: sparse recovery over the (lr, beta) grid, matrix completion over
-    its betas (W* scaled to ||W*||_F = sqrt(n1 n2), as the authors'), and the l2-penalised control
-    (one lr, at most 5,000 steps)."""
+    its betas (W* scaled to ||W*||_F = sqrt(n1 n2), as the authors'; `matrix_seeds` instances, by
+    default `seeds`), and the l2-penalised control (one lr, at most 5,000 steps)."""
     sp = sparse(n=n, s=s, N=N, lr=tuple(lrs), beta=tuple(betas), scaling=scaling, steps=steps, tol=tol,
                 seeds=seeds, eval_every=eval_every, early_stop=False)
-    mc = matrix(N=matrix_N, lr=matrix_lr, beta=tuple(matrix_betas), steps=matrix_steps, tol=tol, seeds=seeds,
+    mc = matrix(N=matrix_N, lr=matrix_lr, beta=tuple(matrix_betas), steps=matrix_steps, tol=tol,
+                seeds=seeds if matrix_seeds is None else matrix_seeds,
                 eval_every=every(matrix_steps, 400), early_stop=False, normalize=True)
     return {"sparse_recovery": sp, "matrix_completion": mc,
             "l2_only": sp.replace(reg="l2", beta=l2_beta, lr=lrs[0], steps=min(steps, 5000))}
