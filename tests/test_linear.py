@@ -214,3 +214,18 @@ def test_recoverable_by_n_counts_instances_and_unrecoverable_lists_the_programme
     bad = p2.unrecoverable(table, cfg)
     assert sorted(bad.seed) == sorted(s for s, ok in zip(range(4), ok70) if not ok)
     assert (bad.convex_error > 1e-2).all() and (bad.final_err_max == 0.5).all()
+
+
+def test_instance_checks_follow_the_seeds_a_dataset_was_trained_on():
+    # the replication moves seeds inside the executor; a table built from the chapter's config must
+    # still check the instances the members trained on (here seeds 100-103, not 0-3)
+    from grokcore.claims import p2
+    from grokcore.core.config import with_seed_offset
+    cfg = L.LinearConfig(problem="matrix", reg="nuclear", N=70, seeds=(0, 1, 2, 3), normalize=True, tol=1e-2,
+                         steps=20, eval_every=10)
+    moved = with_seed_offset(cfg, 100)
+    ds = L.train_linear(moved)
+    assert p2.run_config(ds) == moved
+    t = p2.linear_table(ds, cfg)
+    assert list(t.seed) == [100, 101, 102, 103]
+    assert list(t.recoverable) == list(L.recoverable(moved)) != list(L.recoverable(cfg))

@@ -7,4 +7,4 @@ from .configs import (INIT, SELECTIONS, depth_configs, linear_configs, loss_dtyp
 from .rules import SLOPE_BAND, depth_rule, l1_rule, l2proxy_rule, nuc_rule, scaling_rule, select_rule  # noqa: F401
 from .tables import (depth_summary, depth_table, linear_norm_change, linear_penalty_table, linear_table,  # noqa: F401
                      loss_dtype_table, mlp_norm_change, modadd_comparison, modadd_table, norm_change, penalty_table,
-                     recoverable_by_n, selection_instances, selection_summary, selection_table, unrecoverable)
+                     recoverable_by_n, run_config, selection_instances, selection_summary, selection_table, unrecoverable)

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ...core.linear_problems import plateau_times, recoverable
 from ...results.tables import linear_members_table, members_table
 from ..rules import outcomes
 from .configs import INIT
+
+
+def run_config(ds: xr.Dataset):
+    """The LinearConfig a linear problem's dataset was trained with (its `config` attribute): its
+    seeds are the ones run, moved by the replication's seed offset where the executor moved them,
+    so instance checks (`recoverable`) see the instances the members trained on."""
+    from ...core.linear_problems import LinearConfig
+    return LinearConfig.from_json(ds.attrs["config"])
 
 
 def linear_table(ds, cfg, **labels) -> pd.DataFrame:
@@ -17,7 +26,7 @@ def linear_table(ds, cfg, **labels) -> pd.DataFrame:
     t = linear_members_table(ds, **labels)
     t["budget"] = float(cfg.steps)
     t["t_train_plateau"], t["t_grok_plateau"] = plateau_times(ds)
-    t["recoverable"] = recoverable(cfg)
+    t["recoverable"] = recoverable(run_config(ds))
     return t
 
 
@@ -70,7 +79,7 @@ def linear_penalty_table(datasets: dict, cfgs: dict, problem: str, with_recovera
     `datasets`), each with its own budget, `problem` as given, and optionally `recoverable`."""
     parts = [linear_members_table(ds, penalty=k).assign(budget=float(cfgs[k].steps)) for k, ds in datasets.items()]
     if with_recoverable:
-        parts = [t.assign(recoverable=recoverable(cfgs[k])) for t, k in zip(parts, datasets)]
+        parts = [t.assign(recoverable=recoverable(run_config(datasets[k]))) for t, k in zip(parts, datasets)]
     df = pd.concat(parts, ignore_index=True)
     df["problem"] = problem
     return df
@@ -119,7 +128,7 @@ def selection_table(datasets: dict, cfgs: dict, budget: float) -> pd.DataFrame:
     from .rules import GENERALISED_ERR
     parts = []
     for k, ds in datasets.items():
-        t = linear_members_table(ds, problem=k.replace("_", " ")).assign(recoverable=recoverable(cfgs[k]))
+        t = linear_members_table(ds, problem=k.replace("_", " ")).assign(recoverable=recoverable(run_config(ds)))
         t["t_train_plateau"], t["t_grok_plateau"] = plateau_times(ds)
         parts.append(t)
     tab = pd.concat(parts, ignore_index=True)
