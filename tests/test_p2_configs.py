@@ -102,7 +102,7 @@ def test_depth_table_gives_t_grok_over_t_train(sparse_runs):
 def test_selection_table_censors_never_generalised_members_at_the_budget(sparse_runs):
     cfgs, runs = sparse_runs
     ds = runs["none"]          # no penalty: never recovers, so every member is censored
-    tab = p2.selection_table({"compressed_sensing": ds}, {"compressed_sensing": cfgs["none"]}, 600)
+    tab = p2.selection_table({"compressed_sensing": ds}, 600)
     assert (tab.problem == "compressed sensing").all()
     never = tab.t_grok_plateau.isna() | (tab.final_test_err > p2.rules.GENERALISED_ERR)
     assert never.any() and (never == (tab.t_select == 601)).all()

@@ -291,8 +291,9 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     Each part counts only the members that memorised ("more than half" is of those; a member still
     inside depth's slow start at the budget carries no delay either way, and the value counts it).
     A part is inconclusive when its depth was not run, fewer than `min_memorised` (3) of its members
-    memorised (the budget ended inside depth's slow start), or (L >= 2) most did not generalise but some of those had a
-    budget under 10 x their T1 (`budget_factor`); not reproduced when its condition fails. The
+    memorised (the budget ended inside depth's slow start), or (L >= 2) most did not generalise but
+    some of those had a budget under 10 x their T1 (`budget_factor`); not reproduced when its
+    condition fails. The
     verdict combines the parts (`rules.combine`): reproduced only when all three are; not
     reproduced when neither deeper part (L = 2, L > 2) is, whatever L = 1 shows; with a part
     inconclusive, conclusive only when every way it could turn out gives the same verdict

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ...core.linear_problems import plateau_times, recoverable
+from ...core.linear_problems import (LinearConfig, basis_pursuit_error, nuclear_norm_error, plateau_times,
+                                     recoverable)
 from ...results.tables import linear_members_table, members_table
 from ..rules import outcomes
 from .configs import INIT
@@ -15,7 +16,6 @@ def run_config(ds: xr.Dataset):
     """The LinearConfig a linear problem's dataset was trained with (its `config` attribute): its
     seeds are the ones run, moved by the replication's seed offset where the executor moved them,
     so instance checks (`recoverable`) see the instances the members trained on."""
-    from ...core.linear_problems import LinearConfig
     return LinearConfig.from_json(ds.attrs["config"])
 
 
@@ -118,13 +118,15 @@ def linear_norm_change(ds, table: pd.DataFrame, budget: float, problem: str) -> 
                        problem=problem)
 
 
-def selection_table(datasets: dict, cfgs: dict, budget: float) -> pd.DataFrame:
+def selection_table(datasets: dict, budget: float) -> pd.DataFrame:
     """P2-select's members: each linear problem (its key in `datasets`, spaces for underscores)
     with `recoverable` (basis pursuit for sensing; for completion every row and column observed
-    >= rank times and nuclear-norm minimisation recovering W*), `budget`, the authors' plateau times `t_train_plateau` / `t_grok_plateau`
-    (`linear_problems.plateau_times`; NaN when still moving at the budget) and `t_select`, the T2
-    that P2-select ranks: the plateau T2 of a member that generalised (final recovery error <=
-    `p2.rules.GENERALISED_ERR`), else the budget + 1 (never generalised: censored, the slowest)."""
+    >= rank times and nuclear-norm minimisation recovering W*; on the instances each dataset was
+    trained on, `run_config`), `budget`, the authors' plateau times `t_train_plateau` /
+    `t_grok_plateau` (`linear_problems.plateau_times`; NaN when still moving at the budget) and
+    `t_select`, the T2 that P2-select ranks: the plateau T2 of a member that generalised (final
+    recovery error <= `p2.rules.GENERALISED_ERR`), else the budget + 1 (never generalised:
+    censored, the slowest)."""
     from .rules import GENERALISED_ERR
     parts = []
     for k, ds in datasets.items():
@@ -195,7 +197,6 @@ def unrecoverable(table: pd.DataFrame, cfg) -> pd.DataFrame:
     `convex_error`, the recovery error of basis pursuit (sparse recovery) or of nuclear-norm
     minimisation (matrix completion), beside the members' final recovery errors (min and max over
     the instance's members: the penalised runs end where the programme does)."""
-    from ...core.linear_problems import basis_pursuit_error, nuclear_norm_error
     solve = nuclear_norm_error if cfg.problem == "matrix" else basis_pursuit_error
     bad = table.loc[~table.recoverable].groupby(["seed", "N"], as_index=False)["final_test_err"].agg(["min", "max"])
     bad = bad.rename(columns={"min": "final_err_min", "max": "final_err_max"})
@@ -224,8 +225,9 @@ def loss_dtype_table(by_dtype: dict) -> pd.DataFrame:
     for dtype, ds in by_dtype.items():
         d = outcomes(penalty_table({"l1": ds}))
         for beta, g in d.groupby("beta"):
+            grokked = g.loc[g["grokked"], "delay"]
             rows.append({"loss_dtype": dtype, "beta": float(beta), "members": len(g),
                          "memorised": int(np.isfinite(g["t_train"].to_numpy(float)).sum()),
-                         "grokked": int(g["grokked"].sum()), "no_delay": int((g["outcome"] == "no delay").sum()),
-                         "median_delay": float(g.loc[g["grokked"], "delay"].median()) if g["grokked"].any() else np.nan})
+                         "grokked": len(grokked), "no_delay": int((g["outcome"] == "no delay").sum()),
+                         "median_delay": float(grokked.median()) if len(grokked) else np.nan})
     return pd.DataFrame(rows)
