@@ -113,6 +113,24 @@ def test_p2_l1_gates_an_inactive_penalty_in_the_mlp():
     assert judge("P2-l1", df)["verdict"] == REPRODUCED
 
 
+def test_p2_l2proxy_mlp_part_needs_its_weight_decay_control_to_show_l2_falling():
+    """A problem with a weight-decay control (penalty 'wd', where l2 should fall) counts only when
+    the control shows the fall; the control's own l2 falling does not count as the claim failing."""
+    l1 = proxy_table(True, n=10)
+    control = proxy_table(False, n=4).assign(penalty="wd")             # l2 fell in 4/4: instrument works
+    row = judge("P2-l2proxy", pd.concat([l1.assign(penalty="l1"), control], ignore_index=True))
+    assert row["verdict"] == REPRODUCED and "weight-decay control: l2 fell in 4/4" in row["note"]
+    assert row["extra"]["parts"]["mlp"]["control_ok"] and row["extra"]["k"] == 10
+    blind = proxy_table(True, n=4).assign(penalty="wd")                # the control's l2 grew too
+    row = judge("P2-l2proxy", pd.concat([l1.assign(penalty="l1"), blind], ignore_index=True))
+    assert row["verdict"] == INCONCLUSIVE and "l2 fell in 0/4" in row["note"]
+    falls = proxy_table(False, n=10).assign(penalty="l1")               # the claim fails, the control passes
+    assert judge("P2-l2proxy", pd.concat([falls, control], ignore_index=True))["verdict"] == NOT_REPRODUCED
+    few = control.assign(t_grok=NAN)                                   # no control member generalised
+    row = judge("P2-l2proxy", pd.concat([l1.assign(penalty="l1"), few], ignore_index=True))
+    assert row["verdict"] == INCONCLUSIVE and "0 member(s) generalised" in row["note"]
+
+
 def test_p2_l2proxy_inconclusive_without_generalising_members():
     df = proxy_table(True).assign(t_grok=NAN)
     assert judge("P2-l2proxy", df)["verdict"] == INCONCLUSIVE
@@ -213,6 +231,22 @@ def test_p2_depth_inconclusive_when_a_depth_never_memorises():
     df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0})
     df.loc[df.L_depth == 3, ["t_train", "t_grok"]] = NAN
     assert judge("P2-depth", df)["verdict"] == INCONCLUSIVE
+
+
+def test_p2_depth_names_the_budget_a_slow_start_needs():
+    """L = 3 still in its slow start: the note extrapolates train error as 1/t to the budget at
+    which 3 members would have memorised (the third smallest budget x error / tol)."""
+    df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0}, seeds=4).assign(tol=1e-3, final_train_err=1e-4)
+    slow = df.L_depth == 3
+    df.loc[slow, ["t_train", "t_grok"]] = NAN
+    df.loc[slow, "final_train_err"] = [4e-3, 1e-2, 2e-3, 5e-2]          # none memorised by 20k steps
+    row = judge("P2-depth", df)
+    assert row["verdict"] == INCONCLUSIVE and "L=3: 0 of 4 memorised" in row["note"]
+    assert p2.rules.memorise_budget(df[slow], 3) == pytest.approx(20_000 * 1e-2 / 1e-3)
+    assert "about 2.0e+05 steps" in row["note"]
+    df.loc[slow & (df.seed == 0), "t_train"] = 9000.0                    # one memorised: two more needed
+    assert p2.rules.memorise_budget(df[slow], 3) == pytest.approx(20_000 * 1e-2 / 1e-3)
+    assert p2.rules.memorise_budget(df[slow], 1) == 9000.0
 
 
 # ------------------------------------------------------------------------------ P2-select

@@ -162,3 +162,12 @@ def test_loss_dtype_arm_is_the_l1_ensemble_in_float32():
     assert arm.hash() != cfgs["l1"].hash() and arm.l1 == cfgs["l1"].l1
     f32 = p2.norms_mlp_configs(**{**pick(P, p2.norms_mlp_configs), "loss_dtype": "float32"})
     assert p2.loss_dtype_arm(f32) is None
+
+
+def test_wd_control_is_the_l1_ensemble_with_adamw_decay_and_no_l1():
+    P = chapter_params("p2_norms")
+    cfgs = p2.norms_mlp_configs(**pick(P, p2.norms_mlp_configs))
+    ctrl = p2.wd_control_config(cfgs, P["wd_control"])
+    assert ctrl.optimizer == "adamw" and ctrl.wd == tuple(P["wd_control"]) and ctrl.l1 == (0.0,)
+    assert ctrl.replace(optimizer="adam", wd=(0.0,), l1=cfgs["l1"].l1) == cfgs["l1"]
+    assert p2.wd_control_config(cfgs, []) is None

@@ -45,6 +45,7 @@ def test_every_profile_of_every_chapter_passes():
     ("p2_linear", "quick", "scaling", "huge", "unknown scaling"),
     ("p2_norms", "quick", "l1", "[-1e-6]", "l1 must be non-negative"),
     ("p2_norms", "quick", "l2", "1e-6,-1", "l2 must be non-negative"),
+    ("p2_norms", "quick", "wd_control", "[-0.1]", "wd must be non-negative"),
     ("p2_selection", "quick", "taus", "[0, 2]", "tau must be in [0, 1]"),
     ("p1_weight_decay", "quick", "mlp_wd", "[-0.001]", "wd must be non-negative"),
     ("p1_activation", "quick", "acts", "gelu,swish", "unknown activation 'swish'; valid: gelu"),
@@ -82,7 +83,7 @@ def test_values_that_only_fail_together_are_refused(chapter, overrides, needle):
 
 def test_edge_values_that_runs_can_use_are_accepted():
     for chapter, overrides in [("p3_fraction", [("ref_seeds", "0"), ("ref_steps", "0")]),  # skips the reference
-                               ("p2_norms", [("l2", "[]"), ("nuclear", "[]")]),             # skips a penalty
+                               ("p2_norms", [("l2", "[]"), ("nuclear", "[]"), ("wd_control", "[]")]),  # skips a penalty
                                ("p4_deep", [("compare", "")]),
                                ("p1_depth", [("device", "cpu")])]:
         ch = bc.get_chapter(chapter, REPO)

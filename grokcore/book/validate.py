@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = _table(
     ("frac fracs ref_frac lstm_frac", FRAC),
     ("lr lrs lr_a lr_b tf_lr mlp_lr calib_lr matrix_lr depth_lr cs_lr lin_lr mat_lr mod_lr", LR),
     ("wd wd_a wd_b tf_wd mlp_wd wds mlp_wds lstm_wds wd_grid", WD),
+    ("wd_control", Rule("a weight decay >= 0", _trainer("wd"), empty=True)),   # [] skips the control
     ("l1", Rule("an l1 penalty strength >= 0", _trainer("l1"))),
     ("l2", Rule("an l2 penalty strength >= 0", _trainer("l2"), empty=True)),   # [] skips l2
     ("nuclear", Rule("a nuclear-norm penalty strength >= 0", _trainer("nuclear"), empty=True)),

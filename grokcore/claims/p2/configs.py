@@ -80,6 +80,13 @@ def loss_dtype_arm(cfgs: dict):
     return None if l1.loss_dtype == "float32" else l1.replace(loss_dtype="float32")
 
 
+def wd_control_config(cfgs: dict, wd):
+    """P2-l2proxy's weight-decay control for the MLP: the l1 ensemble of `norms_mlp_configs` with
+    no l1 and decoupled weight decay `wd` (AdamW; a list), where the weight-norm story's fall of
+    l2 should show. This book's addition, as the beta = 0 control; None when `wd` is empty."""
+    return cfgs["l1"].replace(optimizer="adamw", wd=tuple(wd), l1=(0.0,)) if len(wd) else None
+
+
 CONTROL_MATRIX_STEPS = 5000   # without a penalty the unobserved entries never move: a short control
 
 

@@ -174,6 +174,16 @@ def _l2proxy_part(g: pd.DataFrame, share: float, min_members: int) -> Verdict:
                    note=f"share {k / a:.2f}, exact {stats.COUNT_LEVEL:.0%} interval [{lo:.2f}, {hi:.2f}]")
 
 
+def _wd_control(c: pd.DataFrame, min_members: int) -> tuple[bool, str]:
+    """P2-l2proxy's weight-decay control for one problem (its members trained with weight decay
+    that generalised after memorising): does the measure show the fall the weight-norm story predicts, l2 falling
+    from T_train to T_grok in more than half of them? (passes, words for the note)."""
+    fell = int((c["l2_grok"] < c["l2_train"]).sum())
+    if len(c) < min_members:
+        return False, f"weight-decay control: {len(c)} member(s) generalised, {min_members} needed"
+    return fell / len(c) > 0.5, f"weight-decay control: l2 fell in {fell}/{len(c)}"
+
+
 @rule("P2-l2proxy", by=("problem", "beta"), gates=(no_divergence,))
 def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -> Verdict:
     """P2-l2proxy, per problem (column `problem`: the MLP, sparse recovery), over l1-penalised
@@ -185,11 +195,25 @@ def l2proxy_rule(df: pd.DataFrame, share: float = 2 / 3, min_members: int = 2) -
     above `share` (2/3), *not reproduced* when it lies below 1 - `share` (1/3), *partially
     reproduced* between (`stats.share_band`), *inconclusive at this profile* when it straddles
     an edge or with fewer than `min_members` (2) members. The weight-norm story predicts l2 falls
-    (a share near 0). The verdict combines the conclusive parts (`stats.combine`), as P2-l1;
-    inconclusive when none is."""
+    (a share near 0). Rows with `penalty` 'wd' are a problem's weight-decay control (decoupled
+    weight decay, no l1, where l2 should fall): where a problem has one, its part counts only when l2 fell in
+    more than half of the control's (at least `min_members`) generalised members, else it is
+    inconclusive (the measure did not show the predicted fall). The verdict combines the
+    conclusive parts (`stats.combine`), as P2-l1; inconclusive when none is."""
     d = outcomes(df)
-    g = d[d["event"] & (d["t_grok"] > d["t_train"])]
+    if "penalty" not in d:
+        d = d.assign(penalty="l1")
+    g_all = d[d["event"] & (d["t_grok"] > d["t_train"])]
+    g, ctrl = g_all[g_all["penalty"] != "wd"], g_all[g_all["penalty"] == "wd"]
     parts = {str(p): _l2proxy_part(h, share, min_members) for p, h in g.groupby("problem", sort=True)}
+    for p in d.loc[d["penalty"] == "wd", "problem"].unique():
+        if str(p) not in parts:
+            continue
+        ok, words = _wd_control(ctrl[ctrl["problem"] == p], min_members)
+        v = parts[str(p)]
+        parts[str(p)] = Verdict(v.verdict if ok else INCONCLUSIVE, v.our_value, v.ci_low, v.ci_high,
+                                note=f"{v.note}; {words}" + ("" if ok else " (gate: more than half)"),
+                                extra={**v.extra, "control_ok": ok})
     if not parts:
         return Verdict(INCONCLUSIVE, "no member generalised after memorising", n_seeds=0,
                        note=f"fewer than {min_members} l1 members generalised", extra={"k": 0, "n": 0})
@@ -281,6 +305,21 @@ def _depth_part(g: pd.DataFrame, L: int, small: float, budget_factor: float, min
     return INCONCLUSIVE if short or g["budget"].isna().any() else NOT_REPRODUCED
 
 
+def memorise_budget(g: pd.DataFrame, need: int) -> float:
+    """The budget at which `need` members of `g` (one depth's rows: t_train, final_train_err,
+    budget, tol) would have memorised, if each still-training member's train error keeps falling
+    as 1/t (as L = 3 did from 500k to 10^6 steps): the members that memorised count at once, and a
+    member ending at error e > tol after B steps reaches tol near B e / tol. NaN without the columns."""
+    if not {"final_train_err", "budget", "tol"} <= set(g.columns):
+        return math.nan
+    done = g["t_train"].notna()
+    if done.sum() >= need:
+        return float(g.loc[done, "t_train"].nlargest(need).iloc[-1]) if need else 0.0
+    rest = (g.loc[~done, "budget"] * g.loc[~done, "final_train_err"] / g.loc[~done, "tol"]).sort_values()
+    k = need - int(done.sum())
+    return float(rest.iloc[k - 1]) if len(rest) >= k else math.nan
+
+
 @rule("P2-depth", by=("L_depth",))
 def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.0, min_memorised: int = 3) -> Verdict:
     """P2-depth, over unregularised (beta = 0) members of the product parametrisation
@@ -306,6 +345,12 @@ def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.
     value = "; ".join(f"L={L}: {_counts(g)}" for L, g in d.groupby("L_depth"))
     note = ("parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()) + "; median T2/T1 by L: "
             + ", ".join(f"L={L} {fmt(r)}" for L, r in ratio.items()))
+    for L, g in d[d["L_depth"] >= 2].groupby("L_depth"):
+        if g["t_train"].notna().sum() < min_memorised:
+            need = memorise_budget(g, min_memorised)
+            note += (f"; L={L}: {int(g['t_train'].notna().sum())} of {len(g)} memorised by {fmt(g['budget'].max())} "
+                     f"steps, {min_memorised} needed" + (f" (about {need:.1e} steps if train error keeps "
+                                                        "falling as 1/t)" if math.isfinite(need) else ""))
     n_seeds = stats.n_seeds(d)
     verdict = stats.resolve(lambda v: NOT_REPRODUCED if v[1] == v[2] == NOT_REPRODUCED else stats.combine(*v), *parts.values())
     return Verdict(verdict, value, n_seeds=n_seeds, note=note, extra={"parts": parts, "ratio": ratio})

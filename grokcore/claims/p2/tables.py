@@ -24,7 +24,7 @@ def linear_table(ds, cfg, **labels) -> pd.DataFrame:
     (`t_train_plateau`, `t_grok_plateau`: `linear_problems.plateau_times`, NaN when still moving at
     the budget) and whether the instance can be recovered at all (`recoverable`)."""
     t = linear_members_table(ds, **labels)
-    t["budget"] = float(cfg.steps)
+    t["budget"], t["tol"] = float(cfg.steps), float(cfg.tol)
     t["t_train_plateau"], t["t_grok_plateau"] = plateau_times(ds)
     t["recoverable"] = recoverable(run_config(ds))
     return t
@@ -104,11 +104,13 @@ def norm_change(ds, t_train, t_grok, beta, budget: float, **labels) -> pd.DataFr
     return pd.DataFrame(rows, columns=cols)
 
 
-def mlp_norm_change(ds, budget: float) -> pd.DataFrame:
-    """`norm_change` of the MLP's l1 ensemble, over its l1-penalised members (beta 0 is the control)."""
-    pen = ds["l1"].values > 0
-    return norm_change(ds, np.where(pen, ds.t_train.values, np.nan), ds.t_grok.values, ds["l1"].values, budget,
-                       problem="mlp")
+def mlp_norm_change(ds, budget: float, penalty: str = "l1") -> pd.DataFrame:
+    """`norm_change` of one of the MLP's ensembles (`penalty`: the member field it varies, 'l1', or
+    'wd' for P2-l2proxy's weight-decay control), over its members with that field above 0 (beta 0
+    is the l1 ensemble's control)."""
+    pen = ds[penalty].values > 0
+    return norm_change(ds, np.where(pen, ds.t_train.values, np.nan), ds.t_grok.values, ds[penalty].values, budget,
+                       problem="mlp", penalty=penalty)
 
 
 def linear_norm_change(ds, table: pd.DataFrame, budget: float, problem: str) -> pd.DataFrame:
