@@ -209,6 +209,27 @@ def test_status_without_plans_and_unknown_chapter(tmp_path, capsys):
     assert e.value.code == 2 and "no plan recorded for 'nope'" in capsys.readouterr().err
 
 
+def test_a_replications_plan_is_kept_apart_from_the_default_builds(reference, tmp_path, monkeypatch, capsys):
+    """Under $GROK_SEED_OFFSET the plan name carries the offset, so `grok status` lists both
+    builds' jobs; --seed-offset picks one of them."""
+    root = str(tmp_path / "res")
+    assert ex.plan_name("demo", "smoke") == "demo-smoke"
+    run_many(CFGS[:1], root=root, progress=False, executor="local", plan=ex.plan_name("demo", "smoke"))
+    monkeypatch.setenv("GROK_SEED_OFFSET", "100")
+    assert ex.plan_name("demo", "smoke") == "demo-smoke-offset100"
+    run_many(CFGS[:1], root=root, progress=False, executor="local", plan=ex.plan_name("demo", "smoke"))
+    monkeypatch.delenv("GROK_SEED_OFFSET")
+    assert main(["status", "demo", "--out", root, "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["plans"]) == {"demo-smoke", "demo-smoke-offset100"}
+    assert main(["status", "demo", "--profile", "smoke", "--seed-offset", "100", "--out", root, "--json"]) == 0
+    (plan,) = json.loads(capsys.readouterr().out)["plans"].values()
+    assert [j["state"] for j in plan["jobs"]] == ["done"]
+    assert ex.load_plan("demo-smoke-offset100", root)[0].seeds == tuple(s + 100 for s in CFGS[0].seeds)
+    with pytest.raises(SystemExit) as e:
+        main(["status", "demo", "--seed-offset", "7", "--out", root])
+    assert e.value.code == 2 and "at seed offset 7" in capsys.readouterr().err
+
+
 def test_plan_accumulates_within_a_run_and_restarts_in_a_new_one(tmp_path, monkeypatch):
     root = str(tmp_path)
     ex.record_plan("ch-quick", CFGS[:1], root)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..results._atomic import write_json, write_text
+from ..results.executors import plan_name
 from . import failed
 from .chapters import BookError, Chapter, ChapterFailed, Paths, find_root, get_chapter  # noqa: F401
 
@@ -270,7 +271,7 @@ def mark_executed(ch: "Chapter", params: dict, root=None):
 def _execute_job(name: str, profile: str, params: dict, root: str, threads: int) -> tuple[str, float]:
     """One chapter in a worker process: its own plan name and torch thread count, inherited by
     the kernel that papermill starts."""
-    os.environ["GROK_PLAN"] = f"{name}-{profile}"  # the jobs `grok status` lists
+    os.environ["GROK_PLAN"] = plan_name(name, profile)  # the jobs `grok status` lists
     if threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)

@@ -10,7 +10,7 @@ import textwrap
 import time
 
 from ..book import build, chapters, execute, site, validate
-from ..results.executors import add_executor_args, apply_executor_args
+from ..results.executors import add_executor_args, apply_executor_args, plan_name
 from .common import fail
 
 
@@ -120,7 +120,7 @@ def cmd_run(args):
     _checked(validate.check, ch, params)
     _apply_seed_offset(args)
     apply_executor_args(args)
-    os.environ["GROK_PLAN"] = f"{ch.name}-{args.profile}"  # what `grok status` reads
+    os.environ["GROK_PLAN"] = plan_name(ch.name, args.profile)  # what `grok status` reads
     over = _overrides(ch, args.profile, params)
     os.environ["GROK_OVERRIDES"] = json.dumps(over)      # recorded in each ledger row
     if args.seed_offset:

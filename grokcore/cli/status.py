@@ -21,6 +21,8 @@ def register(sub):
                        "still running, or killed (rerun the chapter to redo it).")
     s.add_argument("chapter", nargs="?", help="chapter name, or a full plan name such as p3_fraction-quick")
     s.add_argument("--profile", default=None, help="only this profile's plan (default: every profile)")
+    s.add_argument("--seed-offset", type=int, default=None, metavar="K", help="only the plan of the "
+                   "replication at seed offset K (0: the default build; default: every plan)")
     s.add_argument("--out", default=None, help="results folder (default: $GROK_RESULTS or ./results)")
     s.add_argument("--check", action="store_true", help="open every results file and report corrupt ones")
     s.add_argument("--clean", action="store_true", help="delete corrupt results files (implies --check) "
@@ -29,15 +31,24 @@ def register(sub):
     s.set_defaults(func=cmd_status)
 
 
-def plans(root, chapter=None, profile=None) -> list[str]:
+def _offset(name: str) -> int:
+    """The seed offset a plan name records ('p2_norms-quick-offset100' -> 100; none -> 0)."""
+    tail = name.rsplit("-offset", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else 0
+
+
+def plans(root, chapter=None, profile=None, offset=None) -> list[str]:
     d = store.results_dir(root) / "plans"
     names = sorted(p.stem for p in d.glob("*.json")) if d.exists() else []
+    if offset is not None:
+        names = [n for n in names if _offset(n) == offset]
     if chapter is None:
         return names
     if chapter in names and profile is None:
         return [chapter]
     want = f"{chapter}-{profile}" if profile else None
-    return [n for n in names if n == want or (want is None and n.startswith(chapter + "-"))]
+    return [n for n in names if (n.removesuffix(f"-offset{_offset(n)}") == want if want
+                                 else n.startswith(chapter + "-"))]
 
 
 def summary(table) -> dict:
@@ -49,10 +60,14 @@ def summary(table) -> dict:
 def cmd_status(args):
     import pandas as pd
     root = args.out
-    names = plans(root, args.chapter, args.profile)
+    if args.seed_offset is not None and args.seed_offset < 0:
+        fail(f"--seed-offset must be a non-negative integer, got {args.seed_offset}")
+    names = plans(root, args.chapter, args.profile, args.seed_offset)
     if args.chapter and not names:
         known = ", ".join(plans(root)) or "none"
-        fail(f"no plan recorded for {args.chapter!r}{' at profile ' + args.profile if args.profile else ''} "
+        at = (f" at profile {args.profile}" if args.profile else "") + (
+            f" at seed offset {args.seed_offset}" if args.seed_offset is not None else "")
+        fail(f"no plan recorded for {args.chapter!r}{at} "
              f"in {store.results_dir(root) / 'plans'} (recorded plans: {known}); run the chapter first")
     check = args.check or args.clean
     tables = {n: ex.jobs_table(ex.load_plan(n, root), root, check=check) for n in names}

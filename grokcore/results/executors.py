@@ -337,6 +337,14 @@ def plan_path(plan: str, root=None) -> Path:
     return store.results_dir(root) / "plans" / f"{plan}.json"
 
 
+def plan_name(chapter: str, profile: str, offset: int | None = None) -> str:
+    """The plan a chapter's sweep is recorded under: 'chapter-profile', with '-offsetK' under a
+    replication (`offset`, else $GROK_SEED_OFFSET), so the replication's jobs do not replace the
+    default build's in `grok status`."""
+    k = seed_offset() if offset is None else offset
+    return f"{chapter}-{profile}" + (f"-offset{k}" if k else "")
+
+
 def record_plan(plan: str, cfgs, root=None) -> Path:
     """Add `cfgs` to the plan's file; a new process (a new chapter run) starts it afresh."""
     path = plan_path(plan, root)
