@@ -54,12 +54,18 @@ def test_p3_frac_reproduced_when_the_censored_peak_is_at_half_and_high_alpha_has
 
 
 def test_p3_frac_a_monotone_delay_curve_locates_no_peak():
-    # every alpha finishes and the delay keeps growing as alpha falls: the maximum is the grid's first alpha
+    # every alpha finishes and the delay keeps growing as alpha falls: the maximum is the grid's first
+    # alpha; it locates no peak, but one at or below 0.2 is outside the band whatever lies below
     spec = {0.2: [grok(d) for d in (8000, 8500, 8200)], 0.3: [grok(d) for d in (5000, 5200, 5100)],
             0.5: [grok(d) for d in (2000, 2100, 2200)], 0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
     row = judge("P3-frac", frac_table(spec))
-    assert row["verdict"] == INCONCLUSIVE and row["extra"]["shape"] == "first" and math.isnan(row["extra"]["peak"])
-    assert "no peak" in row["note"]
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["shape"] == "first" and math.isnan(row["extra"]["peak"])
+    assert "at or below 0.2" in row["note"] and "doubling it" not in row["note"]
+    # the same below the band with the low alphas unfinished: the peak is at or below 0.3
+    spec = {0.2: [STUCK] * 3, 0.3: [grok(d) for d in (5000, 5200, 5100)], 0.4: [grok(d) for d in (1300, 1400, 1250)],
+            0.5: [grok(d) for d in (350, 400, 300)], 0.8: [NO_DELAY] * 3, 0.9: [NO_DELAY] * 3}
+    row = judge("P3-frac", frac_table(spec))
+    assert row["verdict"] == NOT_REPRODUCED and row["extra"]["largest"] == 0.3 and row["extra"]["budget_edge"] is False
     # the quick build's shape: unfinished at low alpha, then a delay that only falls
     spec = {0.2: [STUCK] * 3, 0.3: [STUCK] * 3, 0.4: [grok(d) for d in (1300, 1400, 1250)],
             0.5: [grok(d) for d in (350, 400, 300)], 0.6: [grok(d) for d in (250, 300, 275)],

@@ -124,6 +124,12 @@ _SHAPE_WHY = {"first": "the largest delay is at the first alpha that finishes (b
               "none": "no alpha finishes"}
 
 
+def _falls_above(alphas, med, cand: int) -> bool:
+    """Whether a finished alpha above the candidate has a strictly shorter median delay."""
+    k = np.arange(len(alphas))
+    return bool((np.isfinite(med) & (k > cand) & (med < med[cand])).any())
+
+
 @rule("P3-frac", by=("frac",), gates=(no_divergence,))
 def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, tiny: float = 0.1,
                   n_boot: int = 200) -> Verdict:
@@ -137,7 +143,10 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     peak only with a fall on each side: a finished alpha below it and a finished alpha above it,
     each with a shorter median delay. A maximum at the first alpha that finishes, or a delay that
     does not fall above the maximum (a monotone curve), locates no peak: that part is
-    *inconclusive at this profile*, its reason named. Else the peak's 95% interval comes from
+    *inconclusive at this profile*, its reason named, except when that first finishing alpha lies
+    below the band and the delay falls above it: then the peak, wherever the unfinished alphas
+    below would put it, lies at or below that alpha, outside the band, and the part is *not
+    reproduced*. Else the peak's 95% interval comes from
     resampling the members within each alpha (undefined unless at least 95% of the resamples have such
     a peak) and is judged against the band [0.4, 0.6] around the paper's 0.5 by the shared band
     rule (inside: reproduced; wholly outside: not reproduced; wider than the band: inconclusive;
@@ -171,6 +180,12 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
         peak_v = band_verdict(lo, hi, band[0], band[1], log=False)
         peak_why = (f"interval {fmt(lo)}-{fmt(hi)}, band {fmt(band[0])}-{fmt(band[1])}; "
                     f"{fmt(100 * share)}% of resamples have a peak")
+    elif shape == "first" and top < band[0] and _falls_above(alphas, med, cand):
+        lo = hi = float("nan")
+        peak_v, peak_why = NOT_REPRODUCED, (
+            f"the largest delay is at alpha {fmt(top)}, the first alpha that finishes, below the band: every "
+            f"finished alpha above it has a shorter delay and the unfinished ones below count as longer (censored), "
+            f"so wherever the peak is, it lies at or below {fmt(top)}")
     else:
         lo = hi = float("nan")
         peak_v, peak_why = INCONCLUSIVE, f"no peak: {_SHAPE_WHY[shape]}"
@@ -179,7 +194,8 @@ def fraction_rule(df: pd.DataFrame, band=(0.4, 0.6), high_alpha: float = 0.75, t
     high_v = INCONCLUSIVE if not oks else REPRODUCED if all(oks) else NOT_REPRODUCED if not any(oks) else PARTIALLY_REPRODUCED
     v = stats.all_of(peak_v, high_v)
     peak = top if shape == "interior" else float("nan")
-    edge = shape == "first" and bool((alphas < top).any())   # unfinished alphas below: the budget sets its place
+    edge = (shape == "first" and bool((alphas < top).any())   # unfinished alphas below: the budget sets its place
+            and peak_v == INCONCLUSIVE)
     extra.update(peak=peak, largest=top, shape=shape, peak_low=lo, peak_high=hi, peak_delay=top_delay, peak_verdict=peak_v,
                  high_verdict=high_v, band_low=band[0], band_high=band[1], budget_edge=edge)
     head = (f"peak alpha {fmt(peak)}" if shape == "interior" else f"no peak ({shape}); largest delay at alpha {fmt(top)}")
