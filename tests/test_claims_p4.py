@@ -524,3 +524,7 @@ def test_p4_rank_and_norm_name_what_would_settle_an_inconclusive_verdict():
                        5000: [(1.1, 45, acc[3]), (1.0, 44, acc[4]), (1.1, 47, acc[5])]})
     v = p4.norm_rule(wrong)
     assert v.verdict in (INCONCLUSIVE, NOT_REPRODUCED) and ("wrong sign" in v.note or v.verdict == NOT_REPRODUCED)
+    noisy = norm_rows({2000: [(1.0, 44, acc[0]), (1.1, 40, acc[1]), (1.0, 46, acc[2])],
+                       5000: [(1.1, 41, acc[3]), (1.0, 47, acc[4]), (1.1, 43, acc[5])]})   # rank up, weakly
+    v = p4.norm_rule(noisy)
+    assert v.verdict == INCONCLUSIVE and "wrong sign" in v.note and "members (CI half-width" in v.note

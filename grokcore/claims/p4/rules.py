@@ -512,7 +512,11 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
     note = "indicators: curves summarised by their step averages; Spearman across members, bootstrap CIs"
     diff = abs(rho["rank"][0]) - abs(rho["norm"][0])
     if v == INCONCLUSIVE and rho["rank"][0] > 0:
-        note += "; rho_rank's point estimate has the wrong sign (a higher rank with better test accuracy)"
+        half = (r_hi - r_lo) / 2
+        need = len(d) * (half / max(rho["rank"][0], 1e-3)) ** 2   # the CI half-width shrinking as 1/sqrt(members)
+        note += ("; rho_rank's point estimate has the wrong sign (a higher rank with better test accuracy): its "
+                 f"CI clears 0 (not reproduced) with roughly {fmt(need)} members (CI half-width {fmt(half)} at "
+                 f"{len(d)}, shrinking as 1/sqrt(members))")
     elif v == INCONCLUSIVE and math.isfinite(diff) and math.isfinite(hi - lo):
         need = len(d) * ((hi - lo) / 2 / max(abs(diff), 1e-3)) ** 2  # a CI half-width shrinking as 1/sqrt(members)
         note += (f"; a difference of {fmt(diff)} clears 0 with roughly {fmt(need)} members "
