@@ -106,6 +106,15 @@ def test_p1_canonical_reference_row_names_the_papers_setting():
     assert n["ref_seeds"] == "100-104" and n["ref_grokked"] == 5
 
 
+def test_p1_canonical_row_over_two_pooled_ensembles_names_both_spans():
+    ten = canon([(1500.0, 24_000.0)] * 5 + [(1500.0, 38_000.0)] * 5).assign(seed=[*range(100, 105), *range(105, 110)])
+    row = p1.reference_row(ledger.judge("P1-canonical", ten, paper_setting=True, n_resamples=20), "book/reference")
+    assert row["verdict"] == REPRODUCED and "seeds 100-109" in row["note"]
+    assert p1.seed_span([7, 0, 1, 2, 5, 6]) == "0-2, 5-7" and p1.seed_span([3]) == "3"
+    low = canon([(1500.0, 24_000.0)] * 10).assign(seed=range(10))        # every seed well before the paper's
+    assert ledger.judge("P1-canonical", low, paper_setting=True, n_resamples=20)["verdict"] == PARTIALLY_REPRODUCED
+
+
 # ------------------------------------------------------------------------------ P1-depth
 def depth_table(d2, d4, d8):
     return pd.concat([members(d2, config="d=2"), members(d4, config="d=4"), members(d8, config="d=8 residual")],

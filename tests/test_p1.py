@@ -37,30 +37,37 @@ def test_delay_ratio_opens_the_bound_of_a_censored_side():
 
 
 def test_canonical_config_is_the_one_the_documented_command_trains():
-    """book/reproducing.md's `grok train` command writes the results file that p1_depth reads as
-    P1's canonical run; both must name the same config (same hash, same file)."""
+    """book/reproducing.md's `grok train` commands write the results files that p1_depth reads as
+    P1's canonical run (two ensembles, seeds 0-4 and 5-9); both must name the same configs (same
+    hashes, same files), and so must the replication's commands at offset 100."""
     import argparse
     import importlib
     import re
     from pathlib import Path
     from grokcore.claims import p1
+    from grokcore.core.config import with_seed_offset
     cli = importlib.import_module("grokcore.cli.main")
     text = (Path(__file__).parents[1] / "book" / "reproducing.md").read_text()
-    block = re.search(r"```bash\n(grok train --model mlp --task add --p 97 --frac 0\.2.*?)```", text, re.S).group(1)
+    block = re.search(r"```bash\n(grok train --model mlp --task add --p 97 --frac 0\.2.*?--seeds 5)\n", text, re.S).group(1)
     args = block.replace("\\\n", " ").split()[1:]
     parser = argparse.ArgumentParser()
     cli.add_train(parser.add_subparsers(dest="cmd"))
-    (cfg,) = cli.configs_from_args(parser.parse_args(args))
-    assert cfg.hash() == p1.canonical().hash() and cfg.seeds == tuple(range(p1.CANONICAL_SEEDS))
+
+    def config(split_seed: str, seeds: str):
+        a = args[:args.index("--split-seed") + 1] + [split_seed] + args[args.index("--split-seed") + 2:]
+        (cfg,) = cli.configs_from_args(parser.parse_args(a[:a.index("--seeds") + 1] + [seeds]))
+        return cfg
+
+    first, second = p1.canonical_parts()
+    assert config("0", "5").hash() == first.hash() and first.seeds == tuple(range(p1.CANONICAL_SEEDS))
+    assert config("0", "5-9").hash() == second.hash() and second.seeds == p1.CANONICAL_MORE_SEEDS
+    assert config("100", "100-104").hash() == with_seed_offset(first, 100).hash()
+    assert config("100", "105-109").hash() == with_seed_offset(second, 100).hash()
+    for words in ("--seeds 5-9", "--split-seed 100 --seeds 100-104", "--seeds 105-109"):
+        assert words in text
     reference = Path(__file__).parents[1] / "book" / "reference"
-    assert any((reference / f"mlp-add-{c.hash()}.nc").exists() for c in p1.reference_configs())
-    # the replication's command (the same, --split-seed 100 --seeds 100-104) names the offset config
-    from grokcore.core.config import with_seed_offset
-    rep = args[:args.index("--split-seed") + 1] + ["100"] + args[args.index("--split-seed") + 2:]
-    rep = rep[:rep.index("--seeds") + 1] + ["100-104"]
-    (rcfg,) = cli.configs_from_args(parser.parse_args(rep))
-    assert rcfg.hash() == with_seed_offset(p1.canonical(), 100).hash()
-    assert "--split-seed 100 --seeds 100-104" in text
+    assert all((reference / f"mlp-add-{c.hash()}.nc").exists() for c in p1.canonical_parts())
+    assert all((reference / f"mlp-add-{with_seed_offset(c, 100).hash()}.nc").exists() for c in p1.canonical_parts())
 
 
 # ------------------------------------------------------------------------------ chapter config builders

@@ -96,3 +96,23 @@ def test_reference_run_reads_the_store_then_the_shipped_copy_and_never_trains(st
     got, source = reference_run(CFG, root=book)
     assert source == "results store"
     xr.testing.assert_identical(got["test_acc"], ds["test_acc"])
+
+
+def test_reference_runs_pool_the_parts_found_and_name_their_sources(store, tmp_path):
+    """A reference run in parts (ensembles on other seeds): every part found is read, each from
+    where it is, and a chapter's table pools their members."""
+    import dataclasses
+    import shutil
+    from grokcore.book.page import reference_runs
+    from grokcore.claims import p1
+    book = tmp_path / "book_root"
+    (book / "book" / "reference").mkdir(parents=True)
+    other = dataclasses.replace(CFG, seeds=(7, 8))
+    assert reference_runs([CFG, other], root=book) == ([], "")
+    run(other, progress=False)
+    shutil.move(str(path_for(other)), str(path_for(other, book / "book" / "reference")))
+    run(CFG, progress=False)
+    parts, source = reference_runs([CFG, other], root=book)
+    assert len(parts) == 2 and source == "results store and book/reference"
+    table = p1.reference_table(parts)
+    assert sorted(table["seed"]) == sorted([*CFG.seeds, 7, 8]) and len(table) == len(CFG.seeds) + 2

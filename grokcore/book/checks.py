@@ -13,7 +13,8 @@ from .page import reference_run
 def _reference_checks():
     """(claim id, what, config) for every reference run a chapter judges a claim on."""
     from ..claims import p1
-    return [("P1-canonical", "P1's depth-2 MLP at the paper's exact setting, seeds 0-4 (one ensemble)", p1.canonical())]
+    return [("P1-canonical", f"P1's depth-2 MLP at the paper's exact setting, seeds {p1.seed_span(cfg.seeds)} "
+             "(one ensemble)", cfg) for cfg in p1.canonical_parts()]
 
 
 def checks_md(root=None) -> str:

@@ -100,6 +100,15 @@ def reference_run(cfg, root=None):
     return None, ""
 
 
+def reference_runs(cfgs, root=None):
+    """The parts of a reference run (`cfgs`, ensembles whose members a chapter pools), each read as
+    `reference_run` reads one: `(datasets found, source)`, the source naming where each part came
+    from; `([], "")` when none is found."""
+    found = [r for r in (reference_run(c, root) for c in cfgs) if r[0] is not None]
+    sources = list(dict.fromkeys(source for _, source in found))
+    return [ds for ds, _ in found], " and ".join(sources)
+
+
 def glue(name: str, value, display: bool = False):
     """myst_nb.glue for chapter numbers. numpy scalars become plain Python first: their repr
     (np.float64(...)) cannot take a format spec such as {glue:text}`key:.3g`."""

@@ -81,23 +81,25 @@ def depth_delays(table, summary, n_seeds: int, caption: str):
     plt.show()
 
 
-def canonical_reference(ref, table, source: str, profile: str):
-    """P1's baseline at the paper's setting (a reference run, every seed): curves, each seed's
-    T_train and T_grok, and the paper's T_train and T_grok windows."""
+def canonical_reference(parts, table, source: str, profile: str):
+    """P1's baseline at the paper's setting (a reference run, every seed of every part): curves,
+    each seed's T_train and T_grok, and the paper's T_train and T_grok windows."""
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    plots.curves(ax, ref)
+    for ds in parts:
+        plots.curves(ax, ds)
     plots.mark_times(ax, table)
     ax.axvspan(*p1.CANONICAL_T_TRAIN, color="C0", alpha=0.15, label="paper's $T_\\mathrm{train}$")
     ax.axvspan(*p1.CANONICAL_T_GROK, color="C2", alpha=0.2, label="paper's $T_\\mathrm{grok}$")
     ax.set_xlim(1, 5e4)
-    ax.legend(loc="upper left", fontsize="small")
-    minutes = float(ref.attrs["wall_time_s"]) / 60
-    seeds = ref["seed"].values
-    ax.set_title(f"P1's baseline at the paper's setting, seeds {seeds.min()}-{seeds.max()} ({source}, "
+    handles = dict(zip(*reversed(ax.get_legend_handles_labels())))   # one entry per label
+    ax.legend(handles.values(), handles.keys(), loc="upper left", fontsize="small")
+    minutes = sum(float(ds.attrs["wall_time_s"]) for ds in parts) / 60
+    seeds = np.concatenate([ds["seed"].values for ds in parts])
+    ax.set_title(f"P1's baseline at the paper's setting, seeds {p1.seed_span(seeds)} ({source}, "
                  f"{minutes:.0f} min of training)", fontsize="small")
-    fig.text(0, -0.14, f"The paper's setting, not the {profile} profile; {len(seeds)} seeds in one ensemble, run "
-             "outside the book (command in book/reproducing.md); dashed: each seed's $T_\\mathrm{train}$, dotted: "
-             "its $T_\\mathrm{grok}$.", fontsize="small")
+    fig.text(0, -0.14, f"The paper's setting, not the {profile} profile; {len(seeds)} seeds in {len(parts)} "
+             f"ensemble(s) on one split, run outside the book (command in book/reproducing.md); dashed: each "
+             "seed's $T_\\mathrm{train}$, dotted: its $T_\\mathrm{grok}$.", fontsize="small")
     plt.show()
 
 

@@ -4,8 +4,8 @@ its Fourier analysis of embeddings (`fourier`). The public names are re-exported
 chapter writes `from grokcore.claims import p1` and `p1.depth_configs(...)`, `p1.member_table(...)`.
 """
 from . import configs, fourier, rules, tables  # noqa: F401  (importing `rules` registers P1's rules)
-from .configs import (ADD_MODELS, CANONICAL_SEEDS, KEEP_FINAL, PROTOCOL, REGIMES, activation_configs, arch_configs, arch_transformer,
-                      calibration_config, canonical, reference_configs, depth_configs, is_paper_baseline, mechanism_configs, mlp,
+from .configs import (ADD_MODELS, CANONICAL_MORE_SEEDS, CANONICAL_SEEDS, KEEP_FINAL, PROTOCOL, REGIMES, activation_configs, arch_configs, arch_transformer,
+                      calibration_config, canonical, canonical_parts, reference_configs, depth_configs, is_paper_baseline, mechanism_configs, mlp,
                       regime_b_mlp, residual_mlp, transformer, wd_configs)
 from .rules import (ACT_PAPER, ARCH_PAPER, CANONICAL_MIN_SEEDS, CANONICAL_T_GROK, CANONICAL_T_TRAIN, DEPTH_PAPER, FOURIER_PAPER,
                     MUL_PAPER, N_BOOT, NORM_BAND, NORM_PAPER_CV, RATIO_FACTOR, WD_BEST, act_rule, arch_rule,
@@ -16,5 +16,6 @@ from .rules import (ACT_PAPER, ARCH_PAPER, CANONICAL_MIN_SEEDS, CANONICAL_T_GROK
 from .tables import (CALIBRATION_COLUMNS, CLOCK_COLUMNS, clock_numbers, clock_table, common_step, PAPER_BASELINE_DELAY, PAPER_ETA_LAMBDA, activation_numbers, arch_numbers,
                      calibration_text, canonical_member, clock_calibration, delay_variance_ratio, depth_numbers,
                      fourier_null, fourier_nulls, fourier_numbers, fourier_table, mechanism_table, member_table,
-                     mul_numbers, mul_table, norm_numbers, PAPER_SETTING_PROFILE, reference_numbers, reference_row, reference_table, rms_table, share_table, slug, summary,
+                     mul_numbers, mul_table, norm_numbers, PAPER_SETTING_PROFILE, reference_numbers, reference_row, reference_table, rms_table, seed_span, share_table, slug,
+                     summary,
                      wd_parts, wd_summary, wd_table)

@@ -31,7 +31,8 @@ def residual_mlp(width: int = 512, **kw) -> RunConfig:
     return mlp(width, 8, residual=True, res_scale=0.5, clip=1.0, **kw)
 
 
-CANONICAL_SEEDS = 5   # seeds of the canonical run (one ensemble): P1-canonical reads their range
+CANONICAL_SEEDS = 5   # seeds of one canonical ensemble; P1-canonical's gate asks for at least this many
+CANONICAL_MORE_SEEDS = (5, 6, 7, 8, 9)   # a second ensemble on the same split: 10 seeds in all
 
 
 def canonical(**kw) -> RunConfig:
@@ -42,10 +43,18 @@ def canonical(**kw) -> RunConfig:
     return mlp(**{**dict(steps=45_000, eval_every=500, seeds=CANONICAL_SEEDS), **kw})
 
 
+def canonical_parts() -> list:
+    """The canonical reference run as two ensembles on the one split (split seed 0): seeds 0-4
+    (`canonical()`) and seeds 5-9. The chapter pools their members: with 5 seeds the range's ends
+    rest on single seeds, and the verdict came out fragile in both builds."""
+    return [canonical(), canonical(seeds=CANONICAL_MORE_SEEDS)]
+
+
 def reference_configs() -> list:
-    """The canonical reference runs a chapter may read, best first: the 5-seed ensemble
-    (`canonical()`), then the earlier single run of seed 0 (judged too, its seed-count gate failing)."""
-    return [canonical(), canonical(seeds=1)]
+    """The canonical reference runs a chapter may read, best first, each a list of parts pooled
+    where found: the 10 seeds of `canonical_parts()`, then the earlier single run of seed 0
+    (judged too, its seed-count gate failing)."""
+    return [canonical_parts(), [canonical(seeds=1)]]
 
 
 def transformer(width: int = 512, d_mlp: int = 2048, **kw) -> RunConfig:

@@ -70,9 +70,12 @@ def canonical_member(table: pd.DataFrame, config: str = "d=2") -> pd.DataFrame:
     return table[(table["config"] == config) & (table["seed"] == table["seed"].min())]
 
 
-def reference_table(ds: xr.Dataset) -> pd.DataFrame:
-    """The member table of P1's canonical run at the paper's exact setting (a reference run)."""
-    return outcomes(members_table(ds, config="d=2 (paper setting)"))
+def reference_table(parts) -> pd.DataFrame:
+    """The member table of P1's canonical run at the paper's exact setting (a reference run): the
+    members of every part (a dataset or a list of them, the ensembles of `canonical_parts()`)."""
+    parts = [parts] if isinstance(parts, xr.Dataset) else list(parts)
+    return pd.concat([outcomes(members_table(ds, config="d=2 (paper setting)")) for ds in parts],
+                     ignore_index=True)
 
 
 PAPER_SETTING_PROFILE = "paper setting (reference run)"   # the ledger row's profile for a reference run
@@ -82,7 +85,7 @@ def reference_row(row: dict, source: str) -> dict:
     """A `ledger.judge` row on the reference run: its profile names the paper's setting (the run
     is not the chapter's profile) and its note says which seeds and where they were read from."""
     seeds = row["extra"].get("seeds", [])
-    span = f"seeds {seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "no seed"
+    span = f"seeds {seed_span(seeds)}" if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "no seed"
     from .configs import CANONICAL_SEEDS, canonical
     missing = ""
     if len(seeds) < CANONICAL_SEEDS:
@@ -93,11 +96,22 @@ def reference_row(row: dict, source: str) -> dict:
             "note": f"the paper's exact setting, {span}, read from {source}: " + row["note"] + missing}
 
 
+def seed_span(seeds) -> str:
+    """Sorted seeds as runs of consecutive values: [0, 1, 2, 5, 6] -> '0-2, 5-6'."""
+    seeds, runs = sorted(int(s) for s in seeds), []
+    for s in seeds:
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+
+
 def reference_numbers(extra: dict, source: str) -> dict:
     """p1_depth's glued numbers of the reference run (the P1-canonical row's `extra`)."""
     seeds = extra.get("seeds", [])
     return {"canon_ref_source": source, "ref_n": extra.get("n_members", 0), "ref_grokked": extra.get("n_grokked", 0),
-            "ref_seeds": f"{seeds[0]}-{seeds[-1]}" if seeds else "none",
+            "ref_seeds": seed_span(seeds) if seeds else "none",
             "ref_t_train_min": extra.get("t_train_min"), "ref_t_train_max": extra.get("t_train_max"),
             "ref_t_grok_min": extra.get("t_grok_min"), "ref_t_grok_max": extra.get("t_grok_max"),
             "ref_final_test_min": 100 * extra.get("final_test_min", np.nan)}
