@@ -3,6 +3,8 @@ p1_mechanism): one function per figure, each drawing and showing it. `caption` i
 `Page.caption(...)` line."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
@@ -97,9 +99,12 @@ def canonical_reference(parts, table, source: str, profile: str):
     seeds = np.concatenate([ds["seed"].values for ds in parts])
     ax.set_title(f"P1's baseline at the paper's setting, seeds {p1.seed_span(seeds)} ({source}, "
                  f"{minutes:.0f} min of training)", fontsize="small")
-    fig.text(0, -0.14, f"The paper's setting, not the {profile} profile; {len(seeds)} seeds in {len(parts)} "
-             f"ensemble(s) on one split, run outside the book (command in book/reproducing.md); dashed: each "
-             "seed's $T_\\mathrm{train}$, dotted: its $T_\\mathrm{grok}$.", fontsize="small")
+    fig.text(0, -0.08, textwrap.fill(
+        f"The paper's setting, not the {profile} profile; {len(seeds)} seeds in {len(parts)} ensemble(s) on one "
+        "split, run outside the book (command in book/reproducing.md); dashed: each seed's $T_\\mathrm{train}$, "
+        "dotted: its $T_\\mathrm{grok}$. The test plateau after memorising is the share of test pairs whose swap "
+        "(b, a) is a training pair: the summed embedding is symmetric, so fitting the training set gets those right.",
+        110), fontsize="small", va="top")
     plt.show()
 
 
