@@ -247,6 +247,8 @@ def test_p2_depth_names_the_budget_a_slow_start_needs():
     df.loc[slow & (df.seed == 0), "t_train"] = 9000.0                    # one memorised: two more needed
     assert p2.rules.memorise_budget(df[slow], 3) == pytest.approx(20_000 * 1e-2 / 1e-3)
     assert p2.rules.memorise_budget(df[slow], 1) == 9000.0
+    df.loc[slow & (df.seed == 1), "t_train"] = 4000.0                    # two memorised: the 2nd is the later
+    assert p2.rules.memorise_budget(df[slow], 1) == 4000.0 and p2.rules.memorise_budget(df[slow], 2) == 9000.0
 
 
 # ------------------------------------------------------------------------------ P2-select

@@ -11,7 +11,7 @@ import time
 
 from ..book import build, chapters, execute, site, validate
 from ..results.executors import add_executor_args, apply_executor_args, plan_name
-from .common import fail
+from .common import check_seed_offset, fail
 
 
 FAILED_HELP = """
@@ -78,8 +78,7 @@ def _add_seed_offset(p):
 
 
 def _apply_seed_offset(args):
-    if args.seed_offset < 0:
-        fail(f"--seed-offset must be a non-negative integer, got {args.seed_offset}")
+    check_seed_offset(args.seed_offset)
     if args.seed_offset:
         os.environ["GROK_SEED_OFFSET"] = str(args.seed_offset)
     else:

@@ -18,6 +18,12 @@ def fail(message: str):
     sys.exit(2)
 
 
+def check_seed_offset(k: int):
+    """A --seed-offset value: a non-negative integer, else a one-line error (exit status 2)."""
+    if k < 0:
+        fail(f"--seed-offset must be a non-negative integer, got {k}")
+
+
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'8' -> 0..7; '1,4' -> (1, 4); '2-4' -> (2, 3, 4); '5-5' -> (5,)."""
     try:

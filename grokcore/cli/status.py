@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..results import executors as ex
 from ..results import store
-from .common import fail
+from .common import check_seed_offset, fail
 
 STATES = ("done", "failed", "running", "missing", "corrupt")
 
@@ -60,8 +60,8 @@ def summary(table) -> dict:
 def cmd_status(args):
     import pandas as pd
     root = args.out
-    if args.seed_offset is not None and args.seed_offset < 0:
-        fail(f"--seed-offset must be a non-negative integer, got {args.seed_offset}")
+    if args.seed_offset is not None:
+        check_seed_offset(args.seed_offset)
     names = plans(root, args.chapter, args.profile, args.seed_offset)
     if args.chapter and not names:
         known = ", ".join(plans(root)) or "none"

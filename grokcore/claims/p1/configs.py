@@ -32,7 +32,7 @@ def residual_mlp(width: int = 512, **kw) -> RunConfig:
 
 
 CANONICAL_SEEDS = 5   # seeds of one canonical ensemble; P1-canonical's gate asks for at least this many
-CANONICAL_MORE_SEEDS = (5, 6, 7, 8, 9)   # a second ensemble on the same split: 10 seeds in all
+CANONICAL_MORE_SEEDS = tuple(range(CANONICAL_SEEDS, 2 * CANONICAL_SEEDS))   # a second ensemble on the same split
 
 
 def canonical(**kw) -> RunConfig:

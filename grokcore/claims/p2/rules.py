@@ -314,7 +314,7 @@ def memorise_budget(g: pd.DataFrame, need: int) -> float:
         return math.nan
     done = g["t_train"].notna()
     if done.sum() >= need:
-        return float(g.loc[done, "t_train"].nlargest(need).iloc[-1]) if need else 0.0
+        return float(g.loc[done, "t_train"].nsmallest(need).iloc[-1]) if need else 0.0
     rest = (g.loc[~done, "budget"] * g.loc[~done, "final_train_err"] / g.loc[~done, "tol"]).sort_values()
     k = need - int(done.sum())
     return float(rest.iloc[k - 1]) if len(rest) >= k else math.nan

@@ -469,6 +469,14 @@ NORM_MIN_MEMBERS = 5  # P4-norm: memorised members needed for a correlation acro
 INDICATORS = {"rank": "rank_mean", "norm": "norm_mean"}
 
 
+def _members_to_clear(n: int, lo: float, hi: float, effect: float) -> str:
+    """Words for roughly how many members would make a CI [lo, hi] at `n` members clear 0 around
+    `effect`, its half-width shrinking as 1/sqrt(members)."""
+    half = (hi - lo) / 2
+    need = n * (half / max(abs(effect), 1e-3)) ** 2
+    return f"with roughly {fmt(need)} members (CI half-width {fmt(half)} at {n}, shrinking as 1/sqrt(members))"
+
+
 @rule("P4-norm", by=("n_train",), gates=(no_divergence,))
 @_formatted(min_members=NORM_MIN_MEMBERS)
 def norm_rule(df: pd.DataFrame) -> Verdict:
@@ -512,13 +520,8 @@ def norm_rule(df: pd.DataFrame) -> Verdict:
     note = "indicators: curves summarised by their step averages; Spearman across members, bootstrap CIs"
     diff = abs(rho["rank"][0]) - abs(rho["norm"][0])
     if v == INCONCLUSIVE and rho["rank"][0] > 0:
-        half = (r_hi - r_lo) / 2
-        need = len(d) * (half / max(rho["rank"][0], 1e-3)) ** 2   # the CI half-width shrinking as 1/sqrt(members)
         note += ("; rho_rank's point estimate has the wrong sign (a higher rank with better test accuracy): its "
-                 f"CI clears 0 (not reproduced) with roughly {fmt(need)} members (CI half-width {fmt(half)} at "
-                 f"{len(d)}, shrinking as 1/sqrt(members))")
+                 "CI clears 0 (not reproduced) " + _members_to_clear(len(d), r_lo, r_hi, rho["rank"][0]))
     elif v == INCONCLUSIVE and math.isfinite(diff) and math.isfinite(hi - lo):
-        need = len(d) * ((hi - lo) / 2 / max(abs(diff), 1e-3)) ** 2  # a CI half-width shrinking as 1/sqrt(members)
-        note += (f"; a difference of {fmt(diff)} clears 0 with roughly {fmt(need)} members "
-                 f"(CI half-width {fmt((hi - lo) / 2)} at {len(d)}, shrinking as 1/sqrt(members))")
+        note += f"; a difference of {fmt(diff)} clears 0 " + _members_to_clear(len(d), lo, hi, diff)
     return Verdict(v, value, lo, hi, n_seeds, extra=extra, note=note)
