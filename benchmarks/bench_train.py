@@ -8,6 +8,7 @@ rate is E * steps / time. On CUDA it also prints nominal FLOP/s and the fraction
 
     python benchmarks/bench_train.py                    # CPU: reference MLP, E = 1, 8
     python benchmarks/bench_train.py --models mlp,p1_sgd,transformer,p4_deep --sizes 8
+    python benchmarks/bench_train.py --models p1_sgd --sizes 8 --threads 1   # as the book runs a chapter
     python benchmarks/bench_train.py --device cuda --sizes 1,8,64,256 --models mlp,transformer
 """
 from __future__ import annotations
@@ -93,13 +94,28 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="alternating repeats; medians reported (default: 3)")
     ap.add_argument("--plain-max", type=int, default=64,
                     help="train at most this many plain models per repeat and extrapolate (default: 64)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for both loops; 1 is how `grok book` runs each chapter (default: torch's)")
     args = ap.parse_args()
+    if args.threads < 0:
+        ap.error(f"--threads must be 0 (torch's default) or more, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    unknown = [m for m in args.models.split(",") if m not in CONFIGS]
+    if unknown:
+        ap.error(f"unknown model {unknown[0]!r} in --models; valid: {', '.join(CONFIGS)}")
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        ap.error(f"--sizes must be a comma list of ensemble sizes, got {args.sizes!r}")
+    if min(sizes) < 1 or args.steps < 1 or args.repeats < 1 or args.eval_every < 1:
+        ap.error("--sizes, --steps, --repeats and --eval-every must be at least 1")
     torch.backends.cuda.matmul.allow_tf32 = False
     print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()}")
     print(f"{'model':12s} {'E':>4s} {'plain steps/s':>14s} {'grokcore steps/s':>17s} {'ratio':>7s} "
           f"{'peak MB':>8s} {'GFLOP/s':>8s} {'%FP32':>6s}")
     for name in args.models.split(","):
-        for E in (int(s) for s in args.sizes.split(",")):
+        for E in sizes:
             base = dict(CONFIGS[name], steps=args.steps, eval_every=args.eval_every, eval_log_points=0,
                         early_stop=False)
             cfg = gc.RunConfig(**base, seeds=tuple(range(E)))
