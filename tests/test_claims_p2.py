@@ -233,6 +233,36 @@ def test_p2_depth_inconclusive_when_a_depth_never_memorises():
     assert judge("P2-depth", df)["verdict"] == INCONCLUSIVE
 
 
+def test_p2_depth_a_member_waiting_past_the_bar_can_no_longer_pass():
+    """L = 3 at a long budget, as 10^7 steps gave: of 7 memorised members two generalised with a
+    delay (T2/T1 2.2, 3.8), four wait far past 2 x T1 and one memorised late (budget < 2 x T1).
+    Even if that one passed, 1 of 7 is no majority: the part is decided."""
+    df = depth_table({1: NAN, 2: 3000.0, 3: NAN}, seeds=7, budget=10_000_000)
+    deep = df.L_depth == 3
+    df.loc[deep, "t_train"] = [8.7e6, 4.2e5, 2.2e6, 1.7e6, 2.5e6, 8.2e5, 2.0e6]
+    df.loc[deep & df.seed.isin([1, 5]), "t_grok"] = [9.2e5, 3.1e6]
+    row = judge("P2-depth", df)
+    assert row["extra"]["parts"]["L>2"] == NOT_REPRODUCED, row
+    # four members memorised late enough to pass yet: with the two that did not, no decision
+    df.loc[deep & df.seed.isin([0, 2, 3, 4]), "t_train"] = 6e6
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == INCONCLUSIVE
+    # four of seven generalised without delay: reproduced, whatever the others do
+    df.loc[deep & df.seed.isin([0, 2, 3, 4]), ["t_train", "t_grok"]] = [1e6, 1.5e6]
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == REPRODUCED
+
+
+def test_p2_depth_needs_a_majority_below_the_bar_not_a_median():
+    """4 of 7 generalised, three of them without delay and one at T2/T1 = 3: the median of the
+    generalised is below 2, but only 3 of 7 members passed, and the rest wait past 2 x T1."""
+    df = depth_table({1: NAN, 2: 3000.0, 3: NAN}, seeds=7)
+    deep = df.L_depth == 3
+    df.loc[deep & (df.seed < 3), "t_grok"] = 1500.0
+    df.loc[deep & (df.seed == 3), "t_grok"] = 3000.0
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == NOT_REPRODUCED
+    df.loc[deep & (df.seed == 3), "t_grok"] = 1900.0              # the fourth without delay too
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == REPRODUCED
+
+
 def test_p2_depth_names_the_budget_a_slow_start_needs():
     """L = 3 still in its slow start: the note extrapolates train error as 1/t to the budget at
     which 3 members would have memorised (the third smallest budget x error / tol)."""

@@ -28,8 +28,10 @@ def test_linear_chapter_builders_give_the_stored_configs():
     assert hashes(p2.linear_configs(**pick(P, p2.linear_configs))) == hashes([sparse, matrix, ridge])
     depth = [L.LinearConfig(problem="sparse", reg="none", beta=0.0, n=P["n"], s=P["s"], N=tuple(P["depth_N"]), depth=d,
                             scaling=P["scaling"], lr=P["depth_lr"], init_scale=1e-6 if d == 1 else P["depth_init"],
-                            tol=P["tol"], steps=min(P["depth_steps"], 20_000) if d == 1 else P["depth_steps"],
-                            seeds=P["seeds"], eval_every=max(P["depth_steps"] // 200, 1)) for d in P["depths"]]
+                            tol=P["tol"], steps=min(P["depth_steps"], 20_000) if d == 1 else
+                            P["depth_steps"] if d == 2 else P["deep_steps"], seeds=P["seeds"],
+                            eval_every=max((P["depth_steps"] if d <= 2 else P["deep_steps"]) // 200, 1))
+             for d in P["depths"]]
     assert hashes(p2.depth_configs(**pick(P, p2.depth_configs))) == hashes(depth)
 
 

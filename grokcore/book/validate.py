@@ -113,7 +113,7 @@ PENALTY = Rule("a penalty strength >= 0", _linear("beta"))
 TOL = Rule("a relative-error tolerance in (0, 1)", _linear("tol"))
 
 RULES: dict[str, Rule] = _table(
-    ("steps steps_a steps_b mlp_steps tf_steps lstm_steps mod_steps matrix_steps depth_steps "
+    ("steps steps_a steps_b mlp_steps tf_steps lstm_steps mod_steps matrix_steps depth_steps deep_steps "
      "lin_steps mat_steps paper_steps", STEPS),
     ("eval_every", Rule("an evaluation interval >= 1 step", _trainer("eval_every"))),
     ("seeds n_seeds mul_seeds mod_seeds lin_seeds matrix_seeds", SEEDS),

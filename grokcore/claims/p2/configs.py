@@ -50,12 +50,16 @@ def linear_configs(n, s, N, scaling, lrs, betas, tol, steps, eval_every, seeds, 
 DEPTH_1_STEPS = 20_000   # L = 1 fits by ~100 steps, then never moves: a shorter budget
 
 
-def depth_configs(depths, n, s, depth_N, scaling, depth_lr, depth_init, tol, depth_steps, seeds) -> list:
-    """p2_linear's depth sweep: beta = 0, a = A_1 * ... * A_L; one config per depth over the N grid."""
+def depth_configs(depths, n, s, depth_N, scaling, depth_lr, depth_init, tol, depth_steps, deep_steps, seeds) -> list:
+    """p2_linear's depth sweep: beta = 0, a = A_1 * ... * A_L; one config per depth over the N grid.
+    L = 1 and 2 train for `depth_steps` (L = 1 at most DEPTH_1_STEPS), L > 2 for `deep_steps`: from
+    its small start L = 3 memorises only after 4e5 to 9e6 steps here."""
+    def budget(d):
+        return min(depth_steps, DEPTH_1_STEPS) if d == 1 else depth_steps if d == 2 else deep_steps
+
     return [sparse(reg="none", beta=0.0, n=n, s=s, N=tuple(depth_N), depth=d, scaling=scaling, lr=depth_lr,
-                   init_scale=INIT if d == 1 else depth_init, tol=tol,
-                   steps=min(depth_steps, DEPTH_1_STEPS) if d == 1 else depth_steps,
-                   seeds=seeds, eval_every=every(depth_steps, 200)) for d in depths]
+                   init_scale=INIT if d == 1 else depth_init, tol=tol, steps=budget(d), seeds=seeds,
+                   eval_every=every(depth_steps if d <= 2 else deep_steps, 200)) for d in depths]
 
 
 def norms_mlp_configs(p, frac, width, lrs, l1, nuclear, l2, batch_size, loss_dtype, steps, eval_every,

@@ -291,18 +291,22 @@ def _grok_over_train(g: pd.DataFrame) -> float:
     return float(np.median(e["t_grok"] / np.maximum(e["t_train"], 1))) if len(e) else math.inf
 
 
-def _depth_part(g: pd.DataFrame, L: int, small: float, budget_factor: float, min_memorised: int) -> str:
+def _depth_part(g: pd.DataFrame, L: int, small: float, min_memorised: int) -> str:
     """One depth's part of P2-depth (see `depth_rule`)."""
     g = g[g["t_train"].notna()]          # a member that never memorised carries no delay either way
     if len(g) < min_memorised:
         return INCONCLUSIVE
     if L == 1:     # delay present: memorised, then late or never generalised
         return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT_REPRODUCED
-    if _share(g["event"]) > 0.5:
-        return REPRODUCED if _grok_over_train(g) < (small if L == 2 else K_DELAY) else NOT_REPRODUCED
+    bar = small if L == 2 else K_DELAY
+    ok = int((g["event"] & (g["t_grok"] < bar * np.maximum(g["t_train"], 1))).sum())
     waiting = g[g["outcome"] == "not generalised"]
-    short = (waiting["budget"] < budget_factor * waiting["t_train"]).any() if len(waiting) else False
-    return INCONCLUSIVE if short or g["budget"].isna().any() else NOT_REPRODUCED
+    if waiting["budget"].isna().any():
+        return INCONCLUSIVE
+    still_open = int((waiting["budget"] < bar * np.maximum(waiting["t_train"], 1)).sum())  # could yet pass
+    if ok > len(g) / 2:
+        return REPRODUCED
+    return INCONCLUSIVE if ok + still_open > len(g) / 2 else NOT_REPRODUCED
 
 
 def memorise_budget(g: pd.DataFrame, need: int) -> float:
@@ -321,26 +325,26 @@ def memorise_budget(g: pd.DataFrame, need: int) -> float:
 
 
 @rule("P2-depth", by=("L_depth",))
-def depth_rule(df: pd.DataFrame, small: float = 10.0, budget_factor: float = 10.0, min_memorised: int = 3) -> Verdict:
+def depth_rule(df: pd.DataFrame, small: float = 10.0, min_memorised: int = 3) -> Verdict:
     """P2-depth, over unregularised (beta = 0) members of the product parametrisation
     a = A_1 * ... * A_L (column L_depth) at one N: three parts, each on its own depth's members.
     L = 1, delay present: more than half memorise and then generalise late (grokked) or never;
-    L = 2, small delay: more than half generalise, with median T2/T1 below `small` (10);
-    L > 2, none: more than half generalise, with median T2/T1 below K_DELAY (2, i.e. no delay).
+    L = 2, small delay: more than half generalise with T2/T1 below `small` (10);
+    L > 2, none: more than half generalise with T2/T1 below K_DELAY (2, i.e. no delay).
     Each part counts only the members that memorised ("more than half" is of those; a member still
     inside depth's slow start at the budget carries no delay either way, and the value counts it).
-    A part is inconclusive when its depth was not run, fewer than `min_memorised` (3) of its members
-    memorised (the budget ended inside depth's slow start), or (L >= 2) most did not generalise but
-    some of those had a budget under 10 x their T1 (`budget_factor`); not reproduced when its
-    condition fails. The
-    verdict combines the parts (`rules.combine`): reproduced only when all three are; not
-    reproduced when neither deeper part (L = 2, L > 2) is, whatever L = 1 shows; with a part
-    inconclusive, conclusive only when every way it could turn out gives the same verdict
-    (`stats.resolve`)."""
+    A member still waiting at a budget under its part's bar x T1 could yet pass: a part is
+    inconclusive when its depth was not run, fewer than `min_memorised` (3) of its members
+    memorised (the budget ended inside depth's slow start), or (L >= 2) the passing members with
+    those still open would make a majority; otherwise reproduced or not reproduced. A member
+    waiting past the bar can no longer pass, whenever it generalises. The verdict combines the
+    parts (`rules.combine`): reproduced only when all three are; not reproduced when neither
+    deeper part (L = 2, L > 2) is, whatever L = 1 shows; with a part inconclusive, conclusive only
+    when every way it could turn out gives the same verdict (`stats.resolve`)."""
     d = outcomes(df)
-    parts = {"L=1": _depth_part(d[d["L_depth"] == 1], 1, small, budget_factor, min_memorised),
-             "L=2": _depth_part(d[d["L_depth"] == 2], 2, small, budget_factor, min_memorised),
-             "L>2": _depth_part(d[d["L_depth"] > 2], 3, small, budget_factor, min_memorised)}
+    parts = {"L=1": _depth_part(d[d["L_depth"] == 1], 1, small, min_memorised),
+             "L=2": _depth_part(d[d["L_depth"] == 2], 2, small, min_memorised),
+             "L>2": _depth_part(d[d["L_depth"] > 2], 3, small, min_memorised)}
     ratio = {int(L): _grok_over_train(g) for L, g in d.groupby("L_depth")}
     value = "; ".join(f"L={L}: {_counts(g)}" for L, g in d.groupby("L_depth"))
     note = ("parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()) + "; median T2/T1 by L: "
