@@ -229,3 +229,17 @@ def test_instance_checks_follow_the_seeds_a_dataset_was_trained_on():
     t = p2.linear_table(ds, cfg)
     assert list(t.seed) == [100, 101, 102, 103]
     assert list(t.recoverable) == list(L.recoverable(moved)) != list(L.recoverable(cfg))
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 5])
+def test_products_of_the_other_factors_are_the_reduction_bit_for_bit(depth):
+    """The depth-L update multiplies each factor's gradient by the product of the other factors. The
+    loop forms those products by views and multiplies (`_products_but_one`), fewer operations per step
+    than gathering and reducing; the results are the reduction's bit for bit, so runs stored before
+    the change are the same runs."""
+    A = np.random.default_rng(depth).standard_normal((depth, 4, 7)) * 1.7
+    rest = [[k for k in range(depth) if k != l] for l in range(depth)]
+    got = L._products_but_one(A, rest)
+    for l, r in enumerate(rest):
+        np.testing.assert_array_equal(got[l], A[r].prod(0))
+    np.testing.assert_array_equal(got[-1] * A[-1], A.prod(0))      # w itself, as the loop forms it
