@@ -61,7 +61,7 @@ def test_memorise_early_gate_fails_when_deep_members_memorise_late_and_names_the
     df = depth_table(FIVE).assign(run_wall_s=600.0)
     df.loc[df["depth"] > 4, "t_train"] = 900.0           # 90% of the 1,000-step budget
     g = p4.memorise_early(df)
-    assert not g.passed and "depth 8 90%" in g.value and "T >= 1,800 steps" in g.value and "+16 minutes" in g.value
+    assert not g.passed and "depth 8 90%" in g.value and "T >= 1,800 steps" in g.value and "+16 minutes of training beyond the 20 minutes" in g.value
     assert "5 seeds (now 5)" in g.value
     row = judge("P4-depth", df)
     assert row["verdict"] == INCONCLUSIVE and "deeper depths memorise early" in row["gate"]

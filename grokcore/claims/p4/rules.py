@@ -155,9 +155,9 @@ def memorise_early(df: pd.DataFrame, by: float = MEMORISE_BY) -> Gate:
             if "run_wall_s" in d:
                 wall = sum(float(d.loc[d["depth"] == k, "run_wall_s"].iloc[0]) for k in deep)
                 if math.isfinite(wall):
-                    value += (f", about +{(need / budget * more - 1) * wall / 60:.0f} minutes of training on the "
-                              f"{wall / 60:.0f} their runs took (wall time as run, shared CPU; or lr*gamma raised "
-                              "as much, recalibrated)")
+                    value += (f", about +{(need / budget * more - 1) * wall / 60:.0f} minutes of training beyond "
+                              f"the {wall / 60:.0f} minutes their runs took (wall time as run, shared CPU; or "
+                              "lr*gamma raised as much, recalibrated)")
         else:
             value += "; most members of a deeper depth never memorised: a budget more than twice as long"
     return Gate("deeper depths memorise early", ok, value)
