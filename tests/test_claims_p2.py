@@ -251,6 +251,16 @@ def test_p2_depth_a_member_waiting_past_the_bar_can_no_longer_pass():
     assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == REPRODUCED
 
 
+def test_p2_depth_a_decided_majority_ignores_a_waiting_member_of_unknown_budget():
+    """Four of five memorised members passed: one still waiting, whose budget is not recorded,
+    cannot undo that majority (a part with no majority yet and such a member stays inconclusive)."""
+    df = depth_table({1: NAN, 2: 3000.0, 3: 1100.0}, seeds=5)
+    df.loc[(df.L_depth == 3) & (df.seed == 0), ["t_grok", "budget"]] = [NAN, NAN]
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == REPRODUCED
+    df.loc[(df.L_depth == 3) & df.seed.isin([1, 2]), "t_grok"] = 5000.0      # 2 of 5 pass: no majority yet
+    assert judge("P2-depth", df)["extra"]["parts"]["L>2"] == INCONCLUSIVE
+
+
 def test_p2_depth_needs_a_majority_below_the_bar_not_a_median():
     """4 of 7 generalised, three of them without delay and one at T2/T1 = 3: the median of the
     generalised is below 2, but only 3 of 7 members passed, and the rest wait past 2 x T1."""

@@ -300,12 +300,12 @@ def _depth_part(g: pd.DataFrame, L: int, small: float, min_memorised: int) -> st
         return REPRODUCED if _share(g["outcome"].isin(["grokked", "not generalised"])) > 0.5 else NOT_REPRODUCED
     bar = small if L == 2 else K_DELAY
     ok = int((g["event"] & (g["t_grok"] < bar * np.maximum(g["t_train"], 1))).sum())
+    if ok > len(g) / 2:
+        return REPRODUCED
     waiting = g[g["outcome"] == "not generalised"]
     if waiting["budget"].isna().any():
         return INCONCLUSIVE
     still_open = int((waiting["budget"] < bar * np.maximum(waiting["t_train"], 1)).sum())  # could yet pass
-    if ok > len(g) / 2:
-        return REPRODUCED
     return INCONCLUSIVE if ok + still_open > len(g) / 2 else NOT_REPRODUCED
 
 
