@@ -101,7 +101,8 @@ def main():
         ap.error(f"--threads must be 0 (torch's default) or more, got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    unknown = [m for m in args.models.split(",") if m not in CONFIGS]
+    models = args.models.split(",")
+    unknown = [m for m in models if m not in CONFIGS]
     if unknown:
         ap.error(f"unknown model {unknown[0]!r} in --models; valid: {', '.join(CONFIGS)}")
     try:
@@ -114,7 +115,7 @@ def main():
     print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()}")
     print(f"{'model':12s} {'E':>4s} {'plain steps/s':>14s} {'grokcore steps/s':>17s} {'ratio':>7s} "
           f"{'peak MB':>8s} {'GFLOP/s':>8s} {'%FP32':>6s}")
-    for name in args.models.split(","):
+    for name in models:
         for E in sizes:
             base = dict(CONFIGS[name], steps=args.steps, eval_every=args.eval_every, eval_log_points=0,
                         early_stop=False)
